@@ -1,0 +1,70 @@
+/* Linear to physical: the paging walk (two-level, PSE, PAE with NX, PGE,
+ * CR0.WP, accessed/dirty) and the software TLB that caches host pointers per
+ * page, split by access kind (read, write, fetch) and privilege (supervisor,
+ * user). Segmentation is the CPU's business; the MMU sees linear addresses. */
+#ifndef SV_MMU_H
+#define SV_MMU_H
+#include <stdint.h>
+#include "mmu/physmem.h"
+
+enum mmu_access { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
+
+#define TLB_BITS 10
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID 1u               /* never a page-aligned address */
+
+/* #PF error code bits */
+#define PF_P    0x01
+#define PF_W    0x02
+#define PF_U    0x04
+#define PF_RSVD 0x08
+#define PF_I    0x10
+
+struct tlb_entry {
+    uint32_t tag;       /* linear page address, or TLB_INVALID */
+    uint32_t phys;      /* physical page address */
+    uint8_t *host;      /* host address of the page start; NULL: use the slow path */
+    uint8_t global;     /* from a G page with CR4.PGE: survives CR3 loads */
+};
+
+struct mmu {
+    struct physmem *pm;
+    uint32_t cr0, cr3, cr4;          /* the CPU writes these through mmu_set_cr*() */
+    uint64_t efer;                   /* NXE */
+    uint32_t pm_generation;          /* physmem generation the TLB was filled under */
+    /* [user][access] */
+    struct tlb_entry tlb[2][3][TLB_SIZE];
+    uint64_t tlb_hits, tlb_misses;   /* statistics for --stats */
+};
+
+void mmu_init(struct mmu *mmu, struct physmem *pm);
+void mmu_set_cr0(struct mmu *mmu, uint32_t cr0);   /* flushes when PG/WP/PE change */
+void mmu_set_cr3(struct mmu *mmu, uint32_t cr3);   /* flushes non-global entries */
+void mmu_set_cr4(struct mmu *mmu, uint32_t cr4);   /* flushes when PSE/PAE/PGE change */
+void mmu_set_efer(struct mmu *mmu, uint64_t efer);
+void mmu_flush(struct mmu *mmu, int include_global);
+void mmu_invlpg(struct mmu *mmu, uint32_t lin);
+
+/* Walks the page tables (setting accessed/dirty bits) for an access of the given
+ * kind; user = CPL 3. Returns 0 and the physical address, or the #PF error code
+ * with bit 31 set (MMU_FAULT) when the access faults; CR2 is the caller's job. */
+#define MMU_FAULT 0x80000000u
+uint32_t mmu_translate(struct mmu *mmu, uint32_t lin, int access, int user, uint32_t *phys);
+
+/* Slow-path accesses of 1, 2 or 4 bytes, crossing pages as needed (both pages
+ * are checked before anything is written). Return 0 or MMU_FAULT|errcode, with
+ * *fault_lin the faulting linear address. They fill the TLB. */
+uint32_t mmu_read(struct mmu *mmu, uint32_t lin, int size, int access, int user, uint32_t *val, uint32_t *fault_lin);
+uint32_t mmu_write(struct mmu *mmu, uint32_t lin, int size, int user, uint32_t val, uint32_t *fault_lin);
+
+/* The fast path: a host pointer for `size` bytes at lin if they sit in one RAM
+ * page present in the TLB for this access and privilege, else NULL. */
+static inline uint8_t *tlb_lookup(struct mmu *mmu, uint32_t lin, int size, int access, int user)
+{
+    const struct tlb_entry *e = &mmu->tlb[user][access][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag == (lin & ~0xFFFu) && e->host && ((lin & 0xFFF) + (uint32_t)size) <= 0x1000)
+        return e->host + (lin & 0xFFF);
+    return 0;
+}
+
+#endif
