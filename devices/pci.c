@@ -19,6 +19,10 @@ int pci_device_init(struct pci_bus *bus, struct pci_device *dev, const char *nam
     memset(dev->w1cmask, 0, sizeof(dev->w1cmask));
     dev->name = name;
     dev->devfn = devfn;
+    dev->bar_map = NULL;
+    dev->config_write = NULL;
+    dev->opaque = dev;
+    dev->irq_level = 0;
     dev->bus = bus;
     pci_put16(dev, PCI_VENDOR_ID, vendor);
     pci_put16(dev, PCI_DEVICE_ID, device);
@@ -115,7 +119,7 @@ static uint32_t bar_address(const struct pci_device *dev, int n)
         v &= ~(b->size - 1) & 0xFFFFFFF0u;
     }
     /* An address of 0 (or one that wraps) is taken as "not yet assigned". */
-    if (v == 0 || v + b->size < v)
+    if (v == 0 || v + b->size - 1 < v || v + b->size - 1 == 0xFFFFFFFFu)
         return PCI_UNMAPPED;
     return v;
 }
