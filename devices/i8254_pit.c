@@ -1,9 +1,7 @@
-/* Intel 8254 programmable interval timer (datasheet 231164: modes 0-5, counter
- * latch, read-back). Counts are computed from virtual time, never ticked: each
- * counter keeps the pulse at which its CE was last loaded, and OUT/CE follow
- * by arithmetic. Not modelled: the 8253's differences, gate sampling within a
- * clock period, and the one-pulse load delay of a count written while the gate
- * is low in modes 0/4 (loaded at once). Power-up state: mode 3, idle, OUT high. */
+/* Intel 8254 PIT (datasheet 231164: modes 0-5, counter latch, read-back). CE and
+ * OUT are computed from the pulse at which the CE was last loaded, never ticked.
+ * Not modelled: gate sampling inside a clock period; a count written with the
+ * gate low in modes 0/4 loads at once. Power-up state: mode 3, idle, OUT high. */
 #include "devices/i8254_pit.h"
 #include <stddef.h>
 
@@ -470,6 +468,12 @@ static const struct state_field pit_fields[] = {
 static int pit_post_load(void *dev)
 {
     struct pit *pit = dev;
+    /* Refuse what the arithmetic cannot take (a damaged snapshot). */
+    for (int i = 0; i < 3; i++) {
+        const struct pit_counter *c = &pit->ch[i];
+        if (c->ce0 == 0 || c->ce0 > 65536 || c->mode > 5 || c->run > 2 || c->cr_state > 2)
+            return -1;
+    }
     for (int i = 0; i < 3; i++) {
         struct pit_counter *c = &pit->ch[i];
         irq_set(&c->out, c->out_level);

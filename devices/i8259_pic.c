@@ -1,8 +1,7 @@
-/* Intel 8259A programmable interrupt controller (datasheet 231468: ICW1-4,
- * OCW1-3, priority resolution, cascade) plus the PIIX-style ELCR for per-line
- * level triggering. Not modelled: 8080/8085 mode vectors (always 8086 form),
- * buffered mode pins, and the datasheet's requirement that an edge-triggered
- * IR stay high until INTA: edges are latched so a raise-then-lower pulse is kept. */
+/* Intel 8259A PIC (datasheet 231468: ICW1-4, OCW1-3, priority, cascade) plus the
+ * PIIX-style ELCR for per-line level triggering. Not modelled: 8080/85 vectors,
+ * buffered-mode pins; an edge stays latched even if IR falls before INTA (the
+ * datasheet asks IR to stay high), so a raise-then-lower pulse is never lost. */
 #include "devices/i8259_pic.h"
 #include <stddef.h>
 

@@ -514,6 +514,9 @@ START_TEST(test_state_round_trip)
     ck_assert_int_gt(a.nrise - a0, 10);
     for (int j = 0; j < a.nrise - a0 && a0 + j < MAX_EDGES; j++)
         ck_assert_uint_eq(b.rise[b0 + j], a.rise[a0 + j]);
+    /* A damaged snapshot (zero CE period) is refused, not divided by. */
+    b.pit.ch[0].ce0 = 0;
+    ck_assert_int_eq(pit_device_ops.post_load(&b.pit), -1);
 }
 END_TEST
 
