@@ -1,8 +1,7 @@
-/* Intel 8042 keyboard controller (IBM PC/AT and PS/2 Technical Reference,
- * "Keyboard/Auxiliary Device Controller") with a PS/2 keyboard (scancode sets
- * 1 and 2) and a PS/2 mouse (IBM PS/2 mouse command set, IntelliMouse wheel).
- * Not modelled: scancode set 3, typematic repeat (the host repeats key events),
- * Shift/Ctrl variants of PrintScreen and Ctrl+Pause, transmit delays, parity. */
+/* Intel 8042 keyboard controller (IBM PC/AT and PS/2 Technical References) with
+ * a PS/2 keyboard (scancode sets 1 and 2) and PS/2 mouse (IntelliMouse wheel).
+ * Not modelled: scancode set 3, typematic repeat (the host repeats events),
+ * Shift/Ctrl PrintScreen variants, Ctrl+Pause, transmit delays, parity. */
 #include "devices/i8042_kbd.h"
 #include <string.h>
 
@@ -504,10 +503,13 @@ static void data_write(void *dev, uint32_t offset, uint32_t value, int size)
     (void)offset; (void)size;
     k->status &= ~(KBD_STAT_A2 | KBD_STAT_TIMEOUT);
     k->pending = 0;
-    if (cmd)
+    if (cmd) {
         ctrl_data(k, cmd, (uint8_t)value);
-    else
+    } else {
+        /* clocking a byte out to the keyboard re-enables its interface */
+        k->ram[0] &= ~KBD_CB_KBDDIS;
         kbd_write(k, (uint8_t)value);
+    }
     kbd_update(k);
 }
 

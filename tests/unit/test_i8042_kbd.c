@@ -224,6 +224,11 @@ START_TEST(test_irq1)
     cmd(&k, 0xAE);
     ck_assert_int_eq(s.level[1], 1);
     EXPECT(&k, 0x2E);
+    /* a byte sent to the keyboard re-enables the interface */
+    cmd(&k, 0xAD);
+    out(&k, 0xEE);
+    EXPECT(&k, 0xEE);
+    cmd(&k, 0x20); EXPECT(&k, 0x61);
 }
 END_TEST
 
