@@ -455,10 +455,13 @@ static void vbe_write_reg(struct vga *vga, uint16_t v)
     vga->generation++;
 }
 
-/* Offset 0 (0x1CE): index; offsets 1 and 2 (0x1CF, 0x1D0): data. */
+/* Offset 0 (0x1CE): 16-bit index; offset 1 (0x1CF): 16-bit data, whose high
+ * byte sits at 0x1D0 (offset 2 alone is not a register). */
 static uint32_t vbe_io_read(void *dev, uint32_t off, int size)
 {
     struct vga *vga = dev;
+    if (off > 1)
+        return 0xFF;
     uint16_t v = off == 0 ? vga->vbe_index : vbe_read_reg(vga);
     return size == 1 ? (v & 0xFFu) : v;
 }
@@ -469,7 +472,7 @@ static void vbe_io_write(void *dev, uint32_t off, uint32_t value, int size)
     (void)size;
     if (off == 0)
         vga->vbe_index = (uint16_t)value;
-    else
+    else if (off == 1)
         vbe_write_reg(vga, (uint16_t)value);
 }
 

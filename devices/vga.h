@@ -21,7 +21,7 @@
 #include "devices/vclock.h"
 
 #define VGA_IO_LEN      0x30        /* ports 0x3B0-0x3DF */
-#define VGA_VBE_IO_LEN  3           /* 0x1CE index, 0x1CF data (0x1D0 data too) */
+#define VGA_VBE_IO_LEN  3           /* 0x1CE index, 0x1CF data: 16-bit, so to 0x1D0 */
 #define VGA_WIN_LEN     0x20000     /* 0xA0000-0xBFFFF */
 #define VGA_VRAM_DEFAULT (16u << 20)
 #define VGA_PLANE_SIZE  0x10000     /* each of the four planes */
