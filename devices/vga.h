@@ -92,10 +92,11 @@ void vga_reset(void *vga);
 /* The current text screen as UTF-8 (code page 437), one '\n'-terminated line
  * per row, trailing blanks dropped. Writes at most len bytes including the
  * terminating NUL; returns the length of the whole dump (as snprintf does).
- * Outside text mode the dump is empty. */
+ * Outside text mode, and before the CRTC is programmed, the dump is empty. */
 size_t vga_text_dump(struct vga *vga, char *buf, size_t len);
 
-/* The size of the picture vga_render would produce now. */
+/* The size of the picture vga_render would produce now; 0 x 0 before the
+ * CRTC is programmed (a front end then shows nothing). */
 void vga_mode_size(struct vga *vga, int *w, int *h);
 /* Renders the current picture as 0x00RRGGBB pixels, row after row, into
  * `pixels`, which must hold VGA_MAX_WIDTH * VGA_MAX_HEIGHT pixels (or at

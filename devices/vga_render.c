@@ -25,6 +25,8 @@ static void vga_get_mode(const struct vga *vga, struct vga_mode *m)
         m->h = vga->vbe[VBE_DISPI_INDEX_YRES];
         return;
     }
+    if (vga->crtc[0x00] == 0 && vga->crtc[0x01] == 0)
+        return;                                 /* CRTC never programmed: no picture */
     struct vga_timing t;
     vga_timing(vga, &t);
     int rep = (vga->crtc[0x09] & 0x1F) + 1;     /* scan lines per row */

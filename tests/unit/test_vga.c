@@ -1015,6 +1015,14 @@ START_TEST(test_reset)
     ck_assert_uint_eq(inb(r, 0x3CC), 0x00);
     ck_assert_uint_eq(inb(r, 0x3C6), 0xFF);
     ck_assert_uint_eq(r->vga.vram[0], 0);
+    /* No mode yet: no picture and an empty dump. */
+    int w = -1, h = -1;
+    vga_mode_size(&r->vga, &w, &h);
+    ck_assert_int_eq(w, 0);
+    ck_assert_int_eq(h, 0);
+    dump[0] = 'x';
+    ck_assert_uint_eq(vga_text_dump(&r->vga, dump, sizeof(dump)), 0);
+    ck_assert_str_eq(dump, "");
     rig_free(r);
 }
 END_TEST
