@@ -1,11 +1,17 @@
 /* fw_cfg: signature, ID, the file directory byte-exact, reads through the
+#include "mmu/physmem.h"
  * data port, DMA reads into RAM with select and skip, the error bit, the
+#include "mmu/physmem.h"
  * item API, state round trip. Ports as the PC board maps them (0x510). */
+#include "mmu/physmem.h"
 #include <check.h>
+#include "mmu/physmem.h"
 #include <stdlib.h>
+#include "mmu/physmem.h"
 #include <string.h>
+#include "mmu/physmem.h"
 #include "devices/fw_cfg.h"
-#include "physmem_weak.h"
+#include "mmu/physmem.h"
 
 struct rig { struct bus *io; struct physmem pm; struct fw_cfg fw; };
 

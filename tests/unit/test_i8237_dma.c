@@ -1,12 +1,19 @@
 /* The 8237A pair: register programming through the flip-flop, transfers into
+#include "mmu/physmem.h"
  * and out of RAM with the right address/count afterwards, terminal count,
+#include "mmu/physmem.h"
  * autoinit, decrement, 16-bit channel addressing, masks, state round trip.
+#include "mmu/physmem.h"
  * Ports are mapped as the PC board maps them (0x00, 0xC0, 0x80). */
+#include "mmu/physmem.h"
 #include <check.h>
+#include "mmu/physmem.h"
 #include <stdlib.h>
+#include "mmu/physmem.h"
 #include <string.h>
+#include "mmu/physmem.h"
 #include "devices/i8237_dma.h"
-#include "physmem_weak.h"
+#include "mmu/physmem.h"
 
 struct rig { struct bus *io; struct physmem pm; struct dma d; };
 
