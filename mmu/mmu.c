@@ -240,6 +240,16 @@ static uint32_t walk_pae(struct mmu *mmu, uint32_t lin, int access, int user, in
     return 0;
 }
 
+int mmu_check_pdptes(struct mmu *mmu, uint32_t cr3)
+{
+    for (uint32_t i = 0; i < 4; i++) {
+        uint64_t e = phys_read64(mmu->pm, (cr3 & 0xFFFFFFE0u) + i * 8);
+        if ((e & PG_P) && (e & PDPTE_RSVD))
+            return -1;
+    }
+    return 0;
+}
+
 static uint32_t walk(struct mmu *mmu, uint32_t lin, int access, int user, int update, struct walk *w)
 {
     if (!(mmu->cr0 & CR0_PG) || !(mmu->cr0 & CR0_PE)) {

@@ -61,6 +61,11 @@ void mmu_invlpg(struct mmu *mmu, uint32_t lin);
  * with bit 31 set (MMU_FAULT) when the access faults; CR2 is the caller's job. */
 #define MMU_FAULT 0x80000000u
 uint32_t mmu_translate(struct mmu *mmu, uint32_t lin, int access, int user, uint32_t *phys);
+/* PAE: 0 when the four PDPTEs at CR3 are loadable, -1 when a present one
+ * has reserved bits (MOV CR3 / CR0 / CR4 then raise #GP(0) on a real CPU).
+ * The walk itself rereads PDPTEs from memory and reports such an entry as a
+ * RSVD #PF, so callers that skip this check still get a fault. */
+int mmu_check_pdptes(struct mmu *mmu, uint32_t cr3);
 /* Side-effect-free translation for debuggers and monitors: no A/D updates, no
  * TLB fill, no permission checks. Returns 0, or MMU_FAULT when not present. */
 uint32_t mmu_probe(struct mmu *mmu, uint32_t lin, uint32_t *phys);

@@ -428,6 +428,10 @@ START_TEST(test_pae_bits)
     mmu_set_cr3(m, PDPT);
     ck_assert_uint_eq(mmu_translate(m, 0x6000, MMU_READ, 1, &phys), 0);
     ck_assert_uint_eq(phys, 0x306000);
+    /* PDPTE 1 has R/W set: not loadable. */
+    ck_assert_int_eq(mmu_check_pdptes(m, PDPT), -1);
+    w64(pm, PDPT + 8, PAEPD | P);
+    ck_assert_int_eq(mmu_check_pdptes(m, PDPT), 0);
     /* Turning NXE off flushes: the NX page now has a reserved bit. */
     mmu_set_efer(m, 0);
     ck_assert_uint_eq(mmu_read(m, 0x2000, 4, MMU_READ, 1, &v, &flin), MMU_FAULT | PF_P | PF_U | PF_RSVD);
