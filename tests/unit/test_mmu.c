@@ -496,7 +496,11 @@ START_TEST(test_tlb_follows_map)
     ck_assert_uint_eq(mmu_read(m, 0x1004, 1, MMU_READ, 1, &v, &flin), 0);
     ck_assert_uint_eq(v, 0xA4);
     ck_assert_uint_eq(mmu_write(m, 0x1008, 4, 1, 0x55, &flin), 0);
-    ck_assert_int_eq(dev.reads, 1);
+    misses = m->tlb_misses;
+    ck_assert_uint_eq(mmu_read(m, 0x1005, 1, MMU_READ, 1, &v, &flin), 0);
+    ck_assert_uint_eq(m->tlb_misses, misses);  /* MMIO translation cached too */
+    ck_assert_uint_eq(v, 0xA5);
+    ck_assert_int_eq(dev.reads, 2);
     ck_assert_int_eq(dev.writes, 1);
     ck_assert_uint_eq(dev.last, 0x55);
     ck_assert_ptr_null(tlb_lookup(m, 0x1000, 4, MMU_READ, 1));
@@ -511,6 +515,34 @@ START_TEST(test_tlb_follows_map)
     ck_assert_uint_eq(mmu_read(m, 0x1000, 2, MMU_READ, 1, &v, &flin), 0);
     ck_assert_uint_eq(v, 0x2211);
     ck_assert_ptr_eq(tlb_lookup(m, 0x1000, 1, MMU_READ, 1), rom);
+    free(m);
+    free_pm(pm);
+}
+END_TEST
+
+START_TEST(test_mmu_mark_code)
+{
+    struct physmem *pm = new_pm();
+    build32(pm);
+    struct hook h = { 0, 0 };
+    pm->code_write = on_code;
+    pm->code_opaque = &h;
+    struct mmu *m = new_mmu(pm, PD32, 0, 0, 0);
+    uint32_t flin;
+    ck_assert_uint_eq(mmu_write(m, 0x0000, 4, 1, 1, &flin), 0);
+    ck_assert_uint_eq(mmu_write(m, 0x1000, 4, 1, 1, &flin), 0);
+    uint32_t v;
+    ck_assert_uint_eq(mmu_read(m, 0x1000, 4, MMU_READ, 1, &v, &flin), 0);
+    ck_assert_ptr_nonnull(tlb_lookup(m, 0x0000, 4, MMU_WRITE, 1));
+    ck_assert_ptr_nonnull(tlb_lookup(m, 0x1000, 4, MMU_WRITE, 1));
+    mmu_mark_code(m, 0x200123);
+    ck_assert_uint_eq(m->code_generation, pm->code_generation);
+    ck_assert_ptr_null(tlb_lookup(m, 0x1000, 4, MMU_WRITE, 1));
+    ck_assert_ptr_nonnull(tlb_lookup(m, 0x0000, 4, MMU_WRITE, 1));  /* other pages keep theirs */
+    ck_assert_ptr_nonnull(tlb_lookup(m, 0x1000, 4, MMU_READ, 1));
+    ck_assert_uint_eq(mmu_write(m, 0x1000, 4, 1, 2, &flin), 0);
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_ptr_null(tlb_lookup(m, 0x1000, 4, MMU_WRITE, 1));
     free(m);
     free_pm(pm);
 }
@@ -551,6 +583,7 @@ Suite *mmu_suite(void)
     tcase_add_test(tc, test_crossing_write_faults);
     tcase_add_test(tc, test_pae_bits);
     tcase_add_test(tc, test_tlb_follows_map);
+    tcase_add_test(tc, test_mmu_mark_code);
     tcase_add_test(tc, test_a20_through_tlb);
     suite_add_tcase(s, tc);
     return s;
