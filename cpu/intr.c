@@ -1,27 +1,12 @@
 /* Event delivery of the i686: real-mode IVT, protected-mode IDT with
  * interrupt, trap and task gates, inner-privilege stack switches from the
- * TSS, interrupts out of virtual-8086 mode, and the double/triple-fault rules
+ * TSS and interrupts out of virtual-8086 mode
  * (Intel SDM Vol. 3 ch. 6 and 20.3, Vol. 2 "INT n" pseudo-code).
  * Not modelled: CR4.VME/PVI virtual interrupts, long mode, SMM.
- *
- * Protocol with the execution loop: the loop calls cpu_deliver for every
- * exception it catches, including one raised while cpu_deliver itself was
- * running. cpu->in_exception records the event being delivered (1 + vector,
- * plus IN_OTHER when it was not an exception) and is cleared when delivery
- * completes; that is how a second fault turns into #DF, and a fault while
- * delivering #DF sets cpu->shutdown (cpu_deliver then returns normally and the
- * loop stops with CPU_EXIT_SHUTDOWN). The loop must not clear in_exception. */
+ * The #DF/shutdown escalation lives in the execution loop (cpu.c), which
+ * calls cpu_deliver again for a fault raised during delivery; cpu_deliver
+ * changes no register before its last check has passed. */
 #include "cpu/prot.h"
-
-#define IN_OTHER 0x100
-
-/* SDM Vol. 3 Table 6-4: 1 = contributory, 2 = page fault, 0 = benign. */
-static int exc_class(int v)
-{
-    if (v == EXC_PF)
-        return 2;
-    return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
-}
 
 /* Faults (as opposed to traps and aborts) push EFLAGS with RF set. */
 static int is_fault(int v)
@@ -240,20 +225,6 @@ static void deliver_prot(struct cpu *cpu, int vector, enum intr_kind kind, int e
 
 void cpu_deliver(struct cpu *cpu, int vector, enum intr_kind kind, int errcode, uint32_t return_eip)
 {
-    if (kind == INTR_EXCEPTION && cpu->in_exception) {
-        int prev = cpu->in_exception - 1;
-        if (prev == EXC_DF) {
-            cpu->in_exception = 0;
-            cpu->shutdown = 1;
-            return;
-        }
-        int c1 = (prev & IN_OTHER) ? 0 : exc_class(prev), c2 = exc_class(vector);
-        if ((c1 == 1 && c2 == 1) || (c1 == 2 && c2 != 0)) {
-            vector = EXC_DF;
-            errcode = 0;
-        }
-    }
-    cpu->in_exception = 1 + vector + (kind == INTR_EXCEPTION ? 0 : IN_OTHER);
     cpu->halted = 0;
     if (!cpu_pmode(cpu))
         deliver_real(cpu, vector, return_eip);
@@ -261,5 +232,4 @@ void cpu_deliver(struct cpu *cpu, int vector, enum intr_kind kind, int errcode, 
         deliver_prot(cpu, vector, kind, errcode, return_eip);
     if (kind == INTR_NMI)
         cpu->nmi_blocked = 1;
-    cpu->in_exception = 0;
 }
