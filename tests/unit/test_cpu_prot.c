@@ -814,6 +814,85 @@ START_TEST(test_sysenter_sysexit)
 }
 END_TEST
 
+/* ---- whole instructions through cpu_run ---- */
+
+#define CODE 0x10000u
+
+static void code(const uint8_t *bytes, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        w(CODE + (uint32_t)k, bytes[k], 1);
+    C->eip = CODE;
+}
+
+START_TEST(test_run_double_fault)
+{
+    static const uint8_t prog[] = { 0xCC };                  /* INT3 */
+    code(prog, sizeof prog);
+    w(0x11000, 0xF4, 1);                                     /* #DF handler: HLT */
+    idt_set(EXC_DF, CODE0, 0x11000, 0x8E);
+    /* #BP gate not present -> #NP(3*8+2); #NP gate not present -> #NP: #DF */
+    uint32_t sp = C->regs[R_ESP];
+    ck_assert_int_eq(cpu_run(C, 10), CPU_EXIT_HLT);
+    ck_assert_uint_eq(C->eip, 0x11001);
+    ck_assert_uint_eq(C->regs[R_ESP], sp - 16);
+    ck_assert_uint_eq(r(sp - 16, 4), 0);                     /* #DF error code */
+    ck_assert_uint_eq(r(sp - 8, 4), CODE0);
+    ck_assert(!C->shutdown);
+}
+END_TEST
+
+START_TEST(test_run_triple_fault)
+{
+    static const uint8_t prog[] = { 0xCC };
+    code(prog, sizeof prog);
+    ck_assert_int_eq(cpu_run(C, 10), CPU_EXIT_SHUTDOWN);
+    ck_assert(C->shutdown);
+}
+END_TEST
+
+START_TEST(test_run_real_mode_triple_fault)
+{
+    to_real();
+    C->sys[SYS_IDTR].limit = 0;
+    cpu_load_seg_real(C, S_CS, 0x1000);
+    static const uint8_t prog[] = { 0xCD, 0x21 };           /* INT 21h beyond the IVT */
+    code(prog, sizeof prog);
+    C->eip = 0;
+    ck_assert_int_eq(cpu_run(C, 10), CPU_EXIT_SHUTDOWN);
+}
+END_TEST
+
+/* A faulting instruction changes nothing: the handler sees its address. */
+START_TEST(test_run_precise_faults)
+{
+    w(0x11000, 0xF4, 1);
+    idt_set(EXC_SS, CODE0, 0x11000, 0x8E);
+    idt_set(EXC_NP, CODE0, 0x11000, 0x8E);
+    static const uint8_t prog[] = {
+        0x8E, 0xD0,                                /* mov ss, ax: #SS(NPDATA) */
+    };
+    code(prog, sizeof prog);
+    C->regs[R_EAX] = NPDATA;
+    uint32_t sp = C->regs[R_ESP];
+    int rc = cpu_run(C, 10);
+    ck_assert_int_eq(rc, CPU_EXIT_HLT);
+    ck_assert_uint_eq(r(sp - 16, 4), NPDATA);
+    ck_assert_uint_eq(r(sp - 12, 4), CODE);
+    ck_assert_uint_eq(C->segs[S_SS].sel, DATA0);
+    static const uint8_t prog2[] = {
+        0xEA, 0x00, 0x00, 0x00, 0x00, 0x98, 0x00,  /* jmp far 0x98:0 (not present) */
+    };
+    put8(GDT, 0x98, mkdesc(0, 0xFFFFF, 0x1A, 0xC));
+    code(prog2, sizeof prog2);
+    C->regs[R_ESP] = sp;
+    C->halted = 0;
+    ck_assert_int_eq(cpu_run(C, 10), CPU_EXIT_HLT);
+    ck_assert_uint_eq(r(sp - 16, 4), 0x98);
+    ck_assert_uint_eq(r(sp - 12, 4), CODE);
+}
+END_TEST
+
 Suite *cpu_prot_suite(void)
 {
     Suite *s = suite_create("cpu_prot");
@@ -843,5 +922,12 @@ Suite *cpu_prot_suite(void)
     tcase_add_test(tc, test_cpuid_msr);
     tcase_add_test(tc, test_sysenter_sysexit);
     suite_add_tcase(s, tc);
+    TCase *run = tcase_create("run");
+    tcase_add_checked_fixture(run, setup, teardown);
+    tcase_add_test(run, test_run_double_fault);
+    tcase_add_test(run, test_run_triple_fault);
+    tcase_add_test(run, test_run_real_mode_triple_fault);
+    tcase_add_test(run, test_run_precise_faults);
+    suite_add_tcase(s, run);
     return s;
 }
