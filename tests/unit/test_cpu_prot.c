@@ -459,6 +459,41 @@ START_TEST(test_exception_trap_gate_errcode)
 }
 END_TEST
 
+/* IRET to ring 3: which EFLAGS bits the old CPL may change, and the data
+ * segment registers the new CPL may not use. */
+START_TEST(test_iret_outer_flags)
+{
+    load_seg(S_FS, DATA0, mkdesc(0, 0xFFFFF, 0x93, 0xC));
+    load_seg(S_GS, CONF0, mkdesc(0, 0xFFFFF, 0x9F, 0xC));      /* conforming: kept */
+    uint32_t sp = STK0 - 20;
+    static const uint32_t img[5] = { 0x4444, CODE3 | 3, 0x2 | FL_IOPL | FL_CF | FL_AC, STK3 - 4, DATA3 | 3 };
+    for (int i = 0; i < 5; i++)
+        w(sp + 4 * (uint32_t)i, img[i], 4);
+    C->regs[R_ESP] = sp;
+    C->eflags = 0x2 | FL_IF;
+    EXPECT_OK(cpu_iret(C, 32));
+    ck_assert_int_eq(C->cpl, 3);
+    ck_assert_uint_eq(cpu_get_eflags(C), 0x2 | FL_IOPL | FL_CF | FL_AC);   /* CPL 0: all */
+    ck_assert_uint_eq(C->segs[S_FS].sel, 0);
+    ck_assert_uint_eq(C->segs[S_GS].sel, CONF0);
+    ck_assert_uint_eq(C->regs[R_ESP], STK3 - 4);
+    /* at CPL 3 with IOPL 0, IRET changes neither IF nor IOPL */
+    C->eflags = 0x2;
+    C->regs[R_ESP] = STK3 - 12;
+    w(STK3 - 12, 0x4555, 4);
+    w(STK3 - 8, CODE3 | 3, 4);
+    w(STK3 - 4, 0x2 | FL_IF | FL_IOPL | FL_ZF, 4);
+    EXPECT_OK(cpu_iret(C, 32));
+    ck_assert_uint_eq(cpu_get_eflags(C), 0x2 | FL_ZF);
+    ck_assert_uint_eq(C->eip, 0x4555);
+    /* and an IRET image with VM set at CPL 3 does not enter V86 mode */
+    C->regs[R_ESP] = STK3 - 12;
+    w(STK3 - 4, 0x2 | FL_VM, 4);
+    EXPECT_OK(cpu_iret(C, 32));
+    ck_assert(!cpu_v86(C));
+}
+END_TEST
+
 static const struct {
     int vec;
     enum intr_kind kind;
@@ -517,6 +552,30 @@ START_TEST(test_interrupt_stack_fault)
     /* the ring-0 SS must have DPL 0 */
     w(TSSA + 8, DATA3 | 0, 2);
     EXPECT_FAULT(cpu_deliver(C, 0x30, INTR_EXTERNAL, -1, 0), EXC_TS, DATA3 | 1);
+}
+END_TEST
+
+/* A page fault while pushing the frame on the ring-0 stack: #PF with CR2 and
+ * nothing else changed (the frame is built before any register is). */
+START_TEST(test_interrupt_page_fault)
+{
+    const uint32_t pd = 0x20000, pt = 0x21000;
+    w(pd, pt | 7, 4);
+    for (uint32_t p = 0; p < 256; p++)
+        w(pt + 4 * p, (p << 12) | 7, 4);
+    w(pt + 4 * 8, 0, 4);                          /* page 0x8000 (ring-0 stack) absent */
+    cpu_set_cr3(C, pd);
+    cpu_set_cr0(C, C->cr0 | CR0_PG);
+    idt_set(0x80, CODE0, 0x7000, 0xEE);
+    to_ring3();
+    C->eflags = 0x2 | FL_IF;
+    EXPECT_FAULT(cpu_deliver(C, 0x80, INTR_SOFTWARE, -1, 0x4002), EXC_PF, PF_W);
+    ck_assert_uint_eq(C->cr2, STK0 - 4);
+    ck_assert_int_eq(C->cpl, 3);
+    ck_assert_uint_eq(C->regs[R_ESP], STK3);
+    ck_assert_uint_eq(C->segs[S_SS].sel, DATA3 | 3);
+    ck_assert_uint_eq(C->segs[S_CS].sel, CODE3 | 3);
+    ck_assert_uint_eq(C->eflags & FL_IF, FL_IF);
 }
 END_TEST
 
@@ -909,8 +968,10 @@ Suite *cpu_prot_suite(void)
     tcase_add_test(tc, test_ret_checks);
     tcase_add_test(tc, test_int_from_ring3);
     tcase_add_test(tc, test_exception_trap_gate_errcode);
+    tcase_add_test(tc, test_iret_outer_flags);
     tcase_add_loop_test(tc, test_gate_errors, 0, (int)(sizeof gate_cases / sizeof gate_cases[0]));
     tcase_add_test(tc, test_interrupt_stack_fault);
+    tcase_add_test(tc, test_interrupt_page_fault);
     tcase_add_test(tc, test_v86_enter_and_leave);
     tcase_add_test(tc, test_v86_iret_iopl3);
     tcase_add_test(tc, test_task_jmp);
