@@ -1,5 +1,7 @@
 /* Character backends: spec parsing and its errors, null, file, memory, TCP
- * and UNIX sockets on loopback in both directions, stdio exclusivity. */
+ * and UNIX sockets on loopback in both directions, stdio (exclusive; raw mode
+ * and Ctrl-A escapes on a pseudo-terminal). */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include "devices/backends/chardev.h"
@@ -278,6 +282,72 @@ START_TEST(test_stdio_exclusive)
 }
 END_TEST
 
+/* In a child whose stdin is a pseudo-terminal: raw mode on open, the Ctrl-A
+ * escapes, restoring the terminal on close. Returns 0 when all held. */
+static int stdio_tty_child(int master, int slave)
+{
+    char err[128];
+    uint8_t buf[16];
+    struct termios t;
+    if (dup2(slave, STDIN_FILENO) < 0)
+        return 1;
+    struct chardev *c = chardev_open("stdio", err, sizeof(err));
+    if (!c || tcgetattr(STDIN_FILENO, &t) != 0 || (t.c_lflag & (ICANON | ECHO | ISIG)))
+        return 2;
+    if (write(master, "a\x01\x01" "b\x01zc", 7) != 7)
+        return 3;
+    size_t n = read_all(c, buf, 6);
+    if (n != 6 || memcmp(buf, "a\x01" "b\x01zc", 6) != 0 || chardev_quit_requested(c))
+        return 4;
+    /* one byte at a time: a non-escape pair still comes out whole */
+    if (write(master, "\x01q", 2) != 2)
+        return 5;
+    n = 0;
+    for (int i = 0; i < 400 && n < 2; i++) {
+        size_t r = chardev_read(c, buf + n, 1);
+        n += r;
+        if (!r)
+            sleep_ms(5);
+    }
+    if (n != 2 || buf[0] != 0x01 || buf[1] != 'q')
+        return 6;
+    if (write(master, "\x01", 1) != 1 || read_all(c, buf, 1) != 0)
+        return 7; /* a lone Ctrl-A waits for the next key */
+    if (write(master, "x", 1) != 1)
+        return 9;
+    for (int i = 0; i < 400 && !chardev_quit_requested(c); i++) {
+        chardev_read(c, buf, sizeof(buf));
+        sleep_ms(5);
+    }
+    if (!chardev_quit_requested(c))
+        return 7;
+    chardev_close(c);
+    if (tcgetattr(STDIN_FILENO, &t) != 0 || !(t.c_lflag & ICANON) || !(t.c_lflag & ECHO))
+        return 8;
+    return 0;
+}
+
+START_TEST(test_stdio_tty)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(master, 0);
+    ck_assert_int_eq(grantpt(master), 0);
+    ck_assert_int_eq(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(slave, 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(stdio_tty_child(master, slave));
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child step %d failed",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    close(slave);
+    close(master);
+}
+END_TEST
+
 Suite *chardev_suite(void)
 {
     Suite *s = suite_create("chardev");
@@ -290,6 +360,7 @@ Suite *chardev_suite(void)
     tcase_add_test(tc, test_tcp);
     tcase_add_test(tc, test_unix);
     tcase_add_test(tc, test_stdio_exclusive);
+    tcase_add_test(tc, test_stdio_tty);
     suite_add_tcase(s, tc);
     return s;
 }
