@@ -25,6 +25,7 @@ struct tlb_entry {
     uint32_t phys;      /* physical page address */
     uint8_t *host;      /* host address of the page start; NULL: use the slow path */
     uint8_t global;     /* from a G page with CR4.PGE: survives CR3 loads */
+    uint8_t large;      /* from a 4 MiB / 2 MiB page: INVLPG drops the whole region */
 };
 
 struct mmu {
@@ -32,10 +33,20 @@ struct mmu {
     uint32_t cr0, cr3, cr4;          /* the CPU writes these through mmu_set_cr*() */
     uint64_t efer;                   /* NXE */
     uint32_t pm_generation;          /* physmem generation the TLB was filled under */
+    uint32_t code_generation;        /* physmem code_generation the write entries follow */
+    int large_seen;                  /* a large-page entry was filled since the last full flush */
     /* [user][access] */
     struct tlb_entry tlb[2][3][TLB_SIZE];
-    uint64_t tlb_hits, tlb_misses;   /* statistics for --stats */
+    /* Statistics for --stats. Misses are counted by the slow path (each page
+     * walk). Hits are the CPU's to count: `mmu->tlb_hits++` where tlb_lookup()
+     * returns non-NULL (or add the slow-path entry hits it wants to see). */
+    uint64_t tlb_hits, tlb_misses;
 };
+
+/* The largest physical address width the walk accepts in PAE entries (bits
+ * from here to 62 are reserved); CPUID should report the same. Addresses at
+ * or above 4 GiB are truncated to 32 bits (not modelled). */
+#define MMU_MAXPHYADDR 36
 
 void mmu_init(struct mmu *mmu, struct physmem *pm);
 void mmu_set_cr0(struct mmu *mmu, uint32_t cr0);   /* flushes when PG/WP/PE change */
@@ -50,12 +61,35 @@ void mmu_invlpg(struct mmu *mmu, uint32_t lin);
  * with bit 31 set (MMU_FAULT) when the access faults; CR2 is the caller's job. */
 #define MMU_FAULT 0x80000000u
 uint32_t mmu_translate(struct mmu *mmu, uint32_t lin, int access, int user, uint32_t *phys);
+/* Side-effect-free translation for debuggers and monitors: no A/D updates, no
+ * TLB fill, no permission checks. Returns 0, or MMU_FAULT when not present. */
+uint32_t mmu_probe(struct mmu *mmu, uint32_t lin, uint32_t *phys);
 
 /* Slow-path accesses of 1, 2 or 4 bytes, crossing pages as needed (both pages
  * are checked before anything is written). Return 0 or MMU_FAULT|errcode, with
  * *fault_lin the faulting linear address. They fill the TLB. */
 uint32_t mmu_read(struct mmu *mmu, uint32_t lin, int size, int access, int user, uint32_t *val, uint32_t *fault_lin);
 uint32_t mmu_write(struct mmu *mmu, uint32_t lin, int size, int user, uint32_t val, uint32_t *fault_lin);
+/* 8-byte variants (CMPXCHG8B, MOVQ, descriptor loads), same rules. */
+uint32_t mmu_read64(struct mmu *mmu, uint32_t lin, int access, int user, uint64_t *val, uint32_t *fault_lin);
+uint32_t mmu_write64(struct mmu *mmu, uint32_t lin, int user, uint64_t val, uint32_t *fault_lin);
+/* Checks `size` bytes at lin for writing (both pages when it crosses, setting
+ * D bits) without storing: for read-modify-write instructions that must fault
+ * before they change anything. Returns 0 or MMU_FAULT|errcode. */
+uint32_t mmu_check_write(struct mmu *mmu, uint32_t lin, int size, int user, uint32_t *fault_lin);
+
+/* The TLB follows the physical map: when physmem's generation (map, A20) or
+ * code_generation (a page became code) moved, the TLB drops all entries or
+ * its write entries. The slow path checks by itself; the CPU calls
+ * mmu_check_generation() once per block, after decoding (which may mark code
+ * pages) and before running it, so that no stale direct write pointer to a
+ * code page is used by its fast path. */
+void mmu_sync_generation(struct mmu *mmu);
+static inline void mmu_check_generation(struct mmu *mmu)
+{
+    if (mmu->pm_generation != mmu->pm->generation || mmu->code_generation != mmu->pm->code_generation)
+        mmu_sync_generation(mmu);
+}
 
 /* The fast path: a host pointer for `size` bytes at lin if they sit in one RAM
  * page present in the TLB for this access and privilege, else NULL. */

@@ -33,6 +33,7 @@ struct physmem {
     int nmmio;
     uint32_t a20_mask;              /* 0xFFFFFFFF, or ~(1 << 20) with A20 off */
     uint32_t generation;            /* bumped when the map or A20 changes: TLBs flush */
+    uint32_t code_generation;       /* bumped when a page becomes code: TLBs drop write entries */
     pm_code_write_fn *code_write;   /* called on writes to code pages */
     void *code_opaque;
 };
@@ -62,8 +63,27 @@ uint8_t *physmem_host_read(struct physmem *pm, uint32_t addr);
 /* Host pointer for writing (RAM that holds no code), or NULL. */
 uint8_t *physmem_host_write(struct physmem *pm, uint32_t addr);
 
-/* Code-page tracking for the decoded-block cache. */
+/* Code-page tracking for the decoded-block cache. The flag is per page, not a
+ * count: mark sets it (and, on 0 -> 1, bumps code_generation so that MMUs drop
+ * their direct write pointers at their next generation check), clear resets it.
+ * While it is set, every write to the page (phys_write*, block writes, the MMU
+ * slow path) calls code_write(code_opaque, paddr, len) after the store. */
 void physmem_mark_code(struct physmem *pm, uint32_t addr);
 void physmem_clear_code(struct physmem *pm, uint32_t addr);
+
+/* Little-endian loads and stores through host pointers (guest memory is
+ * little-endian whatever the host). */
+static inline uint16_t pm_ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t pm_ld32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t pm_ld64(const uint8_t *p) { return pm_ld32(p) | (uint64_t)pm_ld32(p + 4) << 32; }
+static inline void pm_st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void pm_st32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void pm_st64(uint8_t *p, uint64_t v) { pm_st32(p, (uint32_t)v); pm_st32(p + 4, (uint32_t)(v >> 32)); }
 
 #endif
