@@ -1,6 +1,7 @@
 /* The demo ROM (roms/demo.asm) booted on the board: its debug-console output
  * must be exactly the expected lines, and the run must end in a halt. Needs
- * the real CPU. Also the board's ROM checks and memory map. */
+ * the real CPU. Also the board's ROM checks and memory map, and the run loop
+ * on tiny ROMs: HLT with IF=0/1, exact timeouts, timers, triple fault. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,95 @@ START_TEST(test_bad_config)
 }
 END_TEST
 
+/* A 4 KiB ROM whose reset vector (offset 0xFF0) holds `code`. */
+static struct pc *boot_code(const uint8_t *code, size_t len)
+{
+    static uint8_t rom[0x1000];
+    char err[256];
+    memset(rom, 0xF4, sizeof(rom));
+    memcpy(rom + 0xFF0, code, len);
+    struct pc_config cfg = { .ram_mib = 1, .rom = rom, .rom_size = sizeof(rom) };
+    struct pc *pc = pc_create(&cfg, err, sizeof(err));
+    ck_assert_msg(pc != NULL, "%s", err);
+    return pc;
+}
+
+struct alarm { struct timer t; uint64_t fired_at; int fired; };
+static void alarm_fn(void *opaque)
+{
+    struct alarm *a = opaque;
+    a->fired++;
+    a->fired_at = vclock_now(a->t.clock);
+}
+
+START_TEST(test_hlt_if0_ends_run)
+{
+    static const uint8_t code[] = { 0xFA, 0xF4 };            /* cli; hlt */
+    struct pc *pc = boot_code(code, sizeof(code));
+    ck_assert_int_eq(pc_run(pc, VCLOCK_NEVER), RUNLOOP_HALTED);
+    ck_assert_uint_eq(pc->cpu.icount, 2);
+    ck_assert_uint_eq(vclock_now(&pc->clock), 2 * RUNLOOP_NS_PER_INSN);
+    pc_destroy(pc);
+}
+END_TEST
+
+START_TEST(test_hlt_if1_skips_to_deadline)
+{
+    static const uint8_t code[] = { 0xFB, 0xF4, 0xEB, 0xFD }; /* sti; hlt; jmp hlt */
+    struct pc *pc = boot_code(code, sizeof(code));
+    struct alarm a = { .fired = 0 };
+    timer_init(&a.t, &pc->clock, alarm_fn, &a);
+    timer_arm(&a.t, 5000000);                                 /* 5 ms */
+    /* Nothing can raise INTR, so after the timer the run ends halted. */
+    ck_assert_int_eq(pc_run(pc, VCLOCK_NEVER), RUNLOOP_HALTED);
+    ck_assert_int_eq(a.fired, 1);
+    ck_assert_uint_eq(a.fired_at, 5000000);
+    ck_assert_uint_eq(vclock_now(&pc->clock), 5000000);
+    ck_assert_uint_eq(pc->cpu.icount, 2);
+    ck_assert_uint_eq(pc->loop.halt_skipped_ns, 5000000 - 2 * RUNLOOP_NS_PER_INSN);
+    pc_destroy(pc);
+}
+END_TEST
+
+START_TEST(test_timeout_exact)
+{
+    static const uint8_t code[] = { 0xEB, 0xFE };             /* jmp $ */
+    struct pc *pc = boot_code(code, sizeof(code));
+    ck_assert_int_eq(pc_run(pc, 1000000), RUNLOOP_TIMEOUT);   /* 1 ms */
+    ck_assert_uint_eq(pc->cpu.icount, 1000000 / RUNLOOP_NS_PER_INSN);
+    ck_assert_uint_eq(vclock_now(&pc->clock), 1000000);
+    /* The limit counts from the current time. */
+    ck_assert_int_eq(pc_run(pc, 1000000), RUNLOOP_TIMEOUT);
+    ck_assert_uint_eq(vclock_now(&pc->clock), 2000000);
+    pc_destroy(pc);
+}
+END_TEST
+
+START_TEST(test_timers_fire_mid_run)
+{
+    static const uint8_t code[] = { 0xEB, 0xFE };             /* jmp $ */
+    struct pc *pc = boot_code(code, sizeof(code));
+    struct alarm a = { .fired = 0 };
+    timer_init(&a.t, &pc->clock, alarm_fn, &a);
+    timer_arm(&a.t, 12345);
+    ck_assert_int_eq(pc_run(pc, 100000), RUNLOOP_TIMEOUT);
+    ck_assert_int_eq(a.fired, 1);
+    ck_assert_uint_eq(a.fired_at, 12345);
+    pc_destroy(pc);
+}
+END_TEST
+
+START_TEST(test_triple_fault)
+{
+    /* lidt [0] (RAM: limit 0), then int3: #GP, #DF, shutdown. */
+    static const uint8_t code[] = { 0x0F, 0x01, 0x1E, 0x00, 0x00, 0xCC };
+    struct pc *pc = boot_code(code, sizeof(code));
+    ck_assert_int_eq(pc_run(pc, 1000000), RUNLOOP_SHUTDOWN);
+    ck_assert(pc->cpu.shutdown);
+    pc_destroy(pc);
+}
+END_TEST
+
 Suite *demo_rom_suite(void)
 {
     Suite *s = suite_create("demo_rom");
@@ -143,5 +233,12 @@ Suite *demo_rom_suite(void)
     tcase_add_test(tc, test_rom_mapping);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
+    TCase *rl = tcase_create("runloop");
+    tcase_add_test(rl, test_hlt_if0_ends_run);
+    tcase_add_test(rl, test_hlt_if1_skips_to_deadline);
+    tcase_add_test(rl, test_timeout_exact);
+    tcase_add_test(rl, test_timers_fire_mid_run);
+    tcase_add_test(rl, test_triple_fault);
+    suite_add_tcase(s, rl);
     return s;
 }
