@@ -72,23 +72,34 @@ static FILE *open_debugcon(const char *dest)
     return f;
 }
 
-static int run(const struct options *o, FILE *con)
+/* Builds the machine; the ROM is checked before the debugcon file is
+ * created, so a bad ROM leaves no empty log behind. */
+static struct pc *build(const struct options *o, FILE **con)
 {
     char err[256];
-    struct pc_config cfg = { .ram_mib = o->ram_mib, .debugcon_sink = con ? sink_file : NULL,
-                             .debugcon_opaque = con };
+    struct pc_config cfg = { .ram_mib = o->ram_mib };
     uint8_t *rom;
     if (pc_read_rom_file(o->rom, &rom, &cfg.rom_size, err, sizeof(err)) < 0) {
         fprintf(stderr, "softvisor: %s\n", err);
-        return EXIT_HOST_ERROR;
+        return NULL;
+    }
+    *con = open_debugcon(o->debugcon);
+    if (!*con && strcmp(o->debugcon, "none")) {
+        free(rom);
+        return NULL;
     }
     cfg.rom = rom;
+    cfg.debugcon_sink = *con ? sink_file : NULL;
+    cfg.debugcon_opaque = *con;
     struct pc *pc = pc_create(&cfg, err, sizeof(err));
     free(rom);
-    if (!pc) {
+    if (!pc)
         fprintf(stderr, "softvisor: %s\n", err);
-        return EXIT_HOST_ERROR;
-    }
+    return pc;
+}
+
+static int run(const struct options *o, struct pc *pc, FILE *con)
+{
     double t0 = host_seconds();
     enum runloop_exit why = pc_run(pc, o->timeout_ns);
     double host_s = host_seconds() - t0;
@@ -116,10 +127,14 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     /* Only headless so far; a window front end will make --headless matter. */
-    FILE *con = open_debugcon(o.debugcon);
-    if (!con && strcmp(o.debugcon, "none"))
+    FILE *con = NULL;
+    struct pc *pc = build(&o, &con);
+    if (!pc) {
+        if (con && con != stdout)
+            fclose(con);
         return EXIT_HOST_ERROR;
-    status = run(&o, con);
+    }
+    status = run(&o, pc, con);
     if (con && con != stdout && fclose(con) != 0) {
         fprintf(stderr, "softvisor: %s: %s\n", o.debugcon, strerror(errno));
         status = status ? status : EXIT_HOST_ERROR;

@@ -42,7 +42,9 @@ missing_rom)
     run 1 no-such-rom.bin; one_line "no-such-rom.bin: No such file" ;;
 empty_rom)
     : >empty.bin
-    run 1 empty.bin; one_line "empty.bin: empty file" ;;
+    run 1 empty.bin; one_line "empty.bin: empty file"
+    run 1 --debugcon con.log empty.bin; one_line "empty.bin: empty file"
+    [ ! -e con.log ] || fail "a refused ROM still created the debugcon file" ;;
 truncated_rom)
     head -c 40000 "$demo" >trunc.bin
     run 1 trunc.bin; one_line "trunc.bin: size 40000 bytes is not a multiple of 4 KiB" ;;
