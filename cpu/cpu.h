@@ -121,6 +121,8 @@ struct cpu {
     struct block_cache *blocks;   /* decoded-block cache (cpu/block.c) */
     uint64_t blocks_run, block_hits, block_misses;
     uint32_t cpuid_family;        /* 6 = i686 */
+    int exc_vector, exc_errcode;  /* the exception cpu_exception() is raising */
+    int exc_prev;                 /* vector being delivered when in_exception */
 };
 
 /* Lifecycle */

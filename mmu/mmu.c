@@ -74,12 +74,27 @@ void mmu_sync_generation(struct mmu *mmu)
     mmu->code_generation = mmu->pm->code_generation;
 }
 
+void mmu_mark_code(struct mmu *mmu, uint32_t phys)
+{
+    int in_step = mmu->code_generation == mmu->pm->code_generation;
+    physmem_mark_code(mmu->pm, phys);
+    uint32_t pg = (phys & mmu->pm->a20_mask) & ~0xFFFu;
+    for (int u = 0; u < 2; u++)
+        for (uint32_t i = 0; i < TLB_SIZE; i++) {
+            struct tlb_entry *e = &mmu->tlb[u][MMU_WRITE][i];
+            if (e->tag != TLB_INVALID && (e->phys & mmu->pm->a20_mask) == pg)
+                e->tag = TLB_INVALID;
+        }
+    if (in_step)
+        mmu->code_generation = mmu->pm->code_generation;
+}
+
 void mmu_invlpg(struct mmu *mmu, uint32_t lin)
 {
     uint32_t page = lin & ~0xFFFu, idx = (lin >> 12) & (TLB_SIZE - 1);
     for (int u = 0; u < 2; u++)
         for (int a = 0; a < 3; a++)
-            if (mmu->tlb[u][a][idx].tag == page)
+            if ((mmu->tlb[u][a][idx].tag & ~TLB_SLOW) == page)
                 mmu->tlb[u][a][idx].tag = TLB_INVALID;
     if (!mmu->large_seen)
         return;
@@ -240,6 +255,16 @@ static uint32_t walk_pae(struct mmu *mmu, uint32_t lin, int access, int user, in
     return 0;
 }
 
+int mmu_check_pdptes(struct mmu *mmu, uint32_t cr3)
+{
+    for (uint32_t i = 0; i < 4; i++) {
+        uint64_t e = phys_read64(mmu->pm, (cr3 & 0xFFFFFFE0u) + i * 8);
+        if ((e & PG_P) && (e & PDPTE_RSVD))
+            return -1;
+    }
+    return 0;
+}
+
 static uint32_t walk(struct mmu *mmu, uint32_t lin, int access, int user, int update, struct walk *w)
 {
     if (!(mmu->cr0 & CR0_PG) || !(mmu->cr0 & CR0_PE)) {
@@ -276,9 +301,9 @@ static uint32_t xlate(struct mmu *mmu, uint32_t lin, int access, int user, struc
     mmu_check_generation(mmu);
     struct tlb_entry *e = &mmu->tlb[user][access][(lin >> 12) & (TLB_SIZE - 1)];
     uint32_t page = lin & ~0xFFFu;
-    if (e->tag == page) {
-        if (!e->host) /* the page may have lost its code mark since the fill */
-            e->host = entry_host(mmu, access, e->phys);
+    if ((e->tag & ~TLB_SLOW) == page) {
+        if (!e->host && (e->host = entry_host(mmu, access, e->phys)) != NULL)
+            e->tag = page; /* the page lost its code mark since the fill */
         *out = e;
         return 0;
     }
@@ -292,6 +317,8 @@ static uint32_t xlate(struct mmu *mmu, uint32_t lin, int access, int user, struc
     e->global = w.global;
     e->large = w.large;
     e->host = entry_host(mmu, access, e->phys);
+    if (!e->host)
+        e->tag |= TLB_SLOW;
     mmu->large_seen |= w.large;
     *out = e;
     return 0;

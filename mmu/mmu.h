@@ -12,6 +12,7 @@ enum mmu_access { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u               /* never a page-aligned address */
+#define TLB_SLOW 2u                  /* tag flag: translation cached, no host pointer */
 
 /* #PF error code bits */
 #define PF_P    0x01
@@ -21,7 +22,7 @@ enum mmu_access { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define PF_I    0x10
 
 struct tlb_entry {
-    uint32_t tag;       /* linear page address, or TLB_INVALID */
+    uint32_t tag;       /* linear page address (| TLB_SLOW when host is NULL), or TLB_INVALID */
     uint32_t phys;      /* physical page address */
     uint8_t *host;      /* host address of the page start; NULL: use the slow path */
     uint8_t global;     /* from a G page with CR4.PGE: survives CR3 loads */
@@ -61,6 +62,11 @@ void mmu_invlpg(struct mmu *mmu, uint32_t lin);
  * with bit 31 set (MMU_FAULT) when the access faults; CR2 is the caller's job. */
 #define MMU_FAULT 0x80000000u
 uint32_t mmu_translate(struct mmu *mmu, uint32_t lin, int access, int user, uint32_t *phys);
+/* PAE: 0 when the four PDPTEs at CR3 are loadable, -1 when a present one
+ * has reserved bits (MOV CR3 / CR0 / CR4 then raise #GP(0) on a real CPU).
+ * The walk itself rereads PDPTEs from memory and reports such an entry as a
+ * RSVD #PF, so callers that skip this check still get a fault. */
+int mmu_check_pdptes(struct mmu *mmu, uint32_t cr3);
 /* Side-effect-free translation for debuggers and monitors: no A/D updates, no
  * TLB fill, no permission checks. Returns 0, or MMU_FAULT when not present. */
 uint32_t mmu_probe(struct mmu *mmu, uint32_t lin, uint32_t *phys);
@@ -92,13 +98,20 @@ static inline void mmu_check_generation(struct mmu *mmu)
 }
 
 /* The fast path: a host pointer for `size` bytes at lin if they sit in one RAM
- * page present in the TLB for this access and privilege, else NULL. */
+ * (or, for reads and fetches, ROM) page present in the TLB for this access
+ * and privilege, else NULL. Entries without a host pointer carry TLB_SLOW in
+ * their tag, so the tag compare alone rejects them. */
 static inline uint8_t *tlb_lookup(struct mmu *mmu, uint32_t lin, int size, int access, int user)
 {
     const struct tlb_entry *e = &mmu->tlb[user][access][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag == (lin & ~0xFFFu) && e->host && ((lin & 0xFFF) + (uint32_t)size) <= 0x1000)
+    if (e->tag == (lin & ~0xFFFu) && ((lin & 0xFFF) + (uint32_t)size) <= 0x1000)
         return e->host + (lin & 0xFFF);
     return 0;
 }
+
+/* Marks a physical page as holding decoded code (physmem_mark_code) and drops
+ * this MMU's write entries for it at once, so no generation flush is needed
+ * when this is the only MMU. */
+void mmu_mark_code(struct mmu *mmu, uint32_t phys);
 
 #endif

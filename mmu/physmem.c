@@ -67,11 +67,35 @@ static void map_changed(struct physmem *pm, uint32_t first, uint32_t last)
             pm->code_write(pm->code_opaque, i << PM_PAGE_SHIFT, PM_PAGE_SIZE);
 }
 
+/* MMIO ranges lying wholly inside [base, base + len) die (len = 0); their
+ * slots are reused by later mappings (PCI BARs move often). */
+static void kill_mmio(struct physmem *pm, uint32_t base, uint32_t len)
+{
+    for (int r = 0; r < pm->nmmio; r++) {
+        struct bus_range *m = &pm->mmio[r];
+        if (m->len && m->base >= base && (uint64_t)m->base + m->len <= (uint64_t)base + len)
+            m->len = 0;
+    }
+}
+
+/* A live MMIO range overlapping page i, or -1. */
+static int mmio_in_page(const struct physmem *pm, uint32_t i)
+{
+    uint64_t lo = (uint64_t)i << PM_PAGE_SHIFT, hi = lo + PM_PAGE_SIZE;
+    for (int r = pm->nmmio - 1; r >= 0; r--) {
+        const struct bus_range *m = &pm->mmio[r];
+        if (m->len && m->base < hi && (uint64_t)m->base + m->len > lo)
+            return r;
+    }
+    return -1;
+}
+
 static void map_host(struct physmem *pm, uint32_t base, uint32_t len, uint8_t *host, int kind)
 {
     uint32_t first, last;
     if (!page_range(base, len, &first, &last))
         return;
+    kill_mmio(pm, first << PM_PAGE_SHIFT, (last - first + 1) << PM_PAGE_SHIFT);
     for (uint32_t i = first; i <= last; i++) {
         pm->pages[i].kind = (uint8_t)kind;
         pm->pages[i].host = host + ((size_t)(i - first) << PM_PAGE_SHIFT);
@@ -96,11 +120,18 @@ void physmem_map_rom(struct physmem *pm, uint32_t base, uint32_t len, uint8_t *h
 int physmem_map_mmio(struct physmem *pm, uint32_t base, uint32_t len, const struct bus_ops *ops, void *dev)
 {
     uint32_t first, last;
-    if (!page_range(base, len, &first, &last) || pm->nmmio >= PM_MAX_MMIO)
+    if (!page_range(base, len, &first, &last))
         return -1;
     if ((uint64_t)base + len > 0x100000000ull)
         len = (uint32_t)(0x100000000ull - base);
-    int idx = pm->nmmio++;
+    kill_mmio(pm, base, len);
+    int idx = 0;
+    while (idx < pm->nmmio && pm->mmio[idx].len)
+        idx++;
+    if (idx == PM_MAX_MMIO)
+        return -1;
+    if (idx == pm->nmmio)
+        pm->nmmio++;
     pm->mmio[idx] = (struct bus_range){ base, len, ops, dev };
     for (uint32_t i = first; i <= last; i++) {
         pm->pages[i].kind = PM_MMIO;
@@ -111,18 +142,21 @@ int physmem_map_mmio(struct physmem *pm, uint32_t base, uint32_t len, const stru
     return 0;
 }
 
+/* Page-granular for RAM and ROM; an MMIO range smaller than a page can be
+ * unmapped alone, and the page stays MMIO while other ranges live in it. */
 void physmem_unmap(struct physmem *pm, uint32_t base, uint32_t len)
 {
     uint32_t first, last;
     if (!page_range(base, len, &first, &last))
         return;
-    for (uint32_t i = first; i <= last; i++)
-        pm->pages[i] = (struct pm_page){ .code = pm->pages[i].code };
-    /* MMIO ranges wholly inside the hole die; their slots stay allocated. */
-    for (int r = 0; r < pm->nmmio; r++) {
-        struct bus_range *m = &pm->mmio[r];
-        if (m->len && m->base >= base && (uint64_t)m->base + m->len <= (uint64_t)base + len)
-            m->len = 0;
+    kill_mmio(pm, base, len);
+    for (uint32_t i = first; i <= last; i++) {
+        struct pm_page *p = &pm->pages[i];
+        int r = p->kind == PM_MMIO ? mmio_in_page(pm, i) : -1;
+        if (r >= 0)
+            p->mmio = (uint8_t)r;
+        else
+            *p = (struct pm_page){ .code = p->code };
     }
     map_changed(pm, first, last);
 }

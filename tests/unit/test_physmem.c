@@ -219,6 +219,39 @@ START_TEST(test_mmio_split)
 }
 END_TEST
 
+START_TEST(test_mmio_remap)
+{
+    struct physmem pm;
+    ck_assert_int_eq(physmem_init(&pm, 1 * MiB), 0);
+    struct fdev *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+    /* A BAR that moves many times must not exhaust the range table. */
+    for (uint32_t i = 0; i < 4 * PM_MAX_MMIO; i++) {
+        uint32_t base = 0xE0000000u + (i % 7) * 0x10000;
+        ck_assert_int_eq(physmem_map_mmio(&pm, base, 0x1000, &fdev_any, a), 0);
+        physmem_unmap(&pm, base, 0x1000);
+    }
+    ck_assert_int_le(pm.nmmio, 2);
+    ck_assert_uint_eq(phys_read(&pm, 0xE0000000u, 4), 0xFFFFFFFF);
+    /* Unmapping one small range leaves its neighbour in the page working. */
+    ck_assert_int_eq(physmem_map_mmio(&pm, 0xFED00000u, 0x10, &fdev_any, a), 0);
+    ck_assert_int_eq(physmem_map_mmio(&pm, 0xFED00010u, 0x10, &fdev_any, b), 0);
+    physmem_unmap(&pm, 0xFED00010u, 0x10);
+    b->regs[0] = 0x42;
+    a->regs[0] = 0x24;
+    ck_assert_uint_eq(phys_read(&pm, 0xFED00010u, 1), 0xFF);
+    ck_assert_uint_eq(phys_read(&pm, 0xFED00000u, 1), 0x24);
+    physmem_unmap(&pm, 0xFED00000u, 0x10);
+    ck_assert_uint_eq(pm.pages[0xFED00].kind, PM_UNMAPPED);
+    /* RAM mapped over an MMIO range replaces it. */
+    ck_assert_int_eq(physmem_map_mmio(&pm, 0x80000, 0x2000, &fdev_any, a), 0);
+    physmem_map_ram(&pm, 0x80000, 0x2000, pm.ram + 0x80000);
+    phys_write(&pm, 0x80010, 0x77, 1);
+    ck_assert_uint_eq(pm.ram[0x80010], 0x77);
+    free(a); free(b);
+    physmem_free(&pm);
+}
+END_TEST
+
 START_TEST(test_a20)
 {
     struct physmem pm;
@@ -364,6 +397,7 @@ Suite *physmem_suite(void)
     tcase_add_test(tc, test_rom);
     tcase_add_test(tc, test_mmio);
     tcase_add_test(tc, test_mmio_split);
+    tcase_add_test(tc, test_mmio_remap);
     tcase_add_test(tc, test_a20);
     tcase_add_test(tc, test_code_hook);
     tcase_add_test(tc, test_blocks);

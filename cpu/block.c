@@ -1,0 +1,285 @@
+/* Decoded-block cache: straight-line runs of decoded instructions keyed by
+ * the guest-physical address of their first byte and CS.D. Blocks end at a
+ * control transfer or mode change (F_END), at the page end and at BLOCK_MAX
+ * instructions; an instruction that crosses a page (or is on MMIO) is decoded
+ * afresh each time. Pages holding blocks are marked in physmem; a write to
+ * one calls block_code_write(), which kills that page's blocks. */
+#include <stdlib.h>
+#include <string.h>
+#include "cpu/exec.h"
+
+#define BLOCK_MAX 32
+#define BC_INSNS 65536
+#define BC_BLOCKS 8192
+#define BC_HASH 4096
+#define BC_PAGE_HASH 1024
+
+struct block {
+    uint32_t phys;        /* physical address of the first byte */
+    uint8_t mode;         /* CS.D the block was decoded under */
+    uint8_t dead;         /* killed by a code write; skipped by lookups */
+    uint16_t n;           /* instructions */
+    uint32_t bytes;       /* bytes covered */
+    int32_t hash_next;    /* chain in hash[] */
+    int32_t page_next;    /* chain in page[] */
+    uint32_t first;       /* index of the first instruction in insns[] */
+};
+
+struct block_cache {
+    struct block blocks[BC_BLOCKS];
+    int nblocks;
+    struct insn insns[BC_INSNS];
+    int ninsns;
+    int32_t hash[BC_HASH];
+    int32_t page[BC_PAGE_HASH];
+    int32_t cur;          /* block being executed, or -1 */
+    int cur_dirty;        /* cur was killed while running */
+};
+
+static unsigned hash_of(uint32_t phys, int mode)
+{
+    return ((phys * 2654435761u) >> 19 ^ (uint32_t)mode) & (BC_HASH - 1);
+}
+
+static unsigned page_hash(uint32_t page)
+{
+    return (page * 40503u) & (BC_PAGE_HASH - 1);
+}
+
+/* Called by physmem on writes to code pages. */
+static void block_code_write(void *opaque, uint32_t paddr, int len)
+{
+    struct cpu *c = opaque;
+    struct block_cache *bc = c->blocks;
+    uint32_t first = paddr >> 12, last = (paddr + (uint32_t)(len > 0 ? len - 1 : 0)) >> 12;
+    for (uint32_t pg = first; pg <= last; pg++) {
+        int32_t *link = &bc->page[page_hash(pg)];
+        int found = 0;
+        while (*link >= 0) {
+            struct block *b = &bc->blocks[*link];
+            if ((b->phys >> 12) == pg) {
+                b->dead = 1;
+                if (*link == bc->cur)
+                    bc->cur_dirty = 1;
+                *link = b->page_next;
+                found = 1;
+            } else {
+                link = &b->page_next;
+            }
+        }
+        if (found)
+            physmem_clear_code(c->mmu.pm, pg << 12);
+        if (pg == last)
+            break;
+    }
+}
+
+void block_cache_flush(struct cpu *c)
+{
+    struct block_cache *bc = c->blocks;
+    for (int k = 0; k < bc->nblocks; k++)
+        if (!bc->blocks[k].dead)
+            physmem_clear_code(c->mmu.pm, bc->blocks[k].phys);
+    bc->nblocks = bc->ninsns = 0;
+    memset(bc->hash, 0xFF, sizeof(bc->hash));
+    memset(bc->page, 0xFF, sizeof(bc->page));
+    bc->cur = -1;
+}
+
+int block_cache_init(struct cpu *c)
+{
+    c->blocks = calloc(1, sizeof(struct block_cache));
+    if (!c->blocks)
+        return -1;
+    block_cache_flush(c);
+    c->mmu.pm->code_write = block_code_write;
+    c->mmu.pm->code_opaque = c;
+    return 0;
+}
+
+void block_cache_free(struct cpu *c)
+{
+    if (c->blocks && c->mmu.pm && c->mmu.pm->code_opaque == c) {
+        c->mmu.pm->code_write = NULL;
+        c->mmu.pm->code_opaque = NULL;
+    }
+    free(c->blocks);
+    c->blocks = NULL;
+}
+
+const struct insn *block_insns(struct cpu *c, const struct block *b, int *n)
+{
+    *n = b->n;
+    return &c->blocks->insns[b->first];
+}
+
+int block_current_dirty(struct cpu *c)
+{
+    return c->blocks->cur_dirty;
+}
+
+void block_set_current(struct cpu *c, struct block *b)
+{
+    c->blocks->cur = b ? (int32_t)(b - c->blocks->blocks) : -1;
+    c->blocks->cur_dirty = 0;
+}
+
+/* ---- fetching instruction bytes ---- */
+
+struct page_src {
+    const uint8_t *page;  /* host page */
+    uint32_t off;         /* offset of the instruction in the page */
+    uint32_t eip;
+    uint32_t limit;       /* CS limit */
+};
+
+static int page_fetch(void *ctx, unsigned n)
+{
+    const struct page_src *s = ctx;
+    if (s->off + n >= PM_PAGE_SIZE || (uint64_t)s->eip + n > s->limit)
+        return -1;
+    return s->page[s->off + n];
+}
+
+struct lin_src {
+    struct cpu *c;
+    uint32_t eip;
+};
+
+static int lin_fetch(void *ctx, unsigned n)
+{
+    const struct lin_src *s = ctx;
+    struct cpu *c = s->c;
+    if ((uint64_t)s->eip + n > c->segs[S_CS].limit)
+        return -1;
+    uint32_t lin = c->segs[S_CS].base + s->eip + n;
+    int user = c->cpl == 3;
+    const uint8_t *p = tlb_lookup(&c->mmu, lin, 1, MMU_FETCH, user);
+    if (p)
+        return *p;
+    uint32_t v, flin;
+    if (mmu_read(&c->mmu, lin, 1, MMU_FETCH, user, &v, &flin))
+        return -1;
+    return (int)(v & 0xFF);
+}
+
+/* Raises the fault of fetching instruction byte n at CS:eip. */
+static _Noreturn void fetch_fault(struct cpu *c, uint32_t eip, unsigned n, int err)
+{
+    if (err == DEC_TOOLONG || (uint64_t)eip + n > c->segs[S_CS].limit)
+        cpu_exception(c, EXC_GP, 0);
+    uint32_t lin = c->segs[S_CS].base + eip + n, v, flin;
+    uint32_t r = mmu_read(&c->mmu, lin, 1, MMU_FETCH, c->cpl == 3, &v, &flin);
+    if (r) {
+        c->cr2 = flin;
+        cpu_exception(c, EXC_PF, (int)(r & ~MMU_FAULT));
+    }
+    cpu_exception(c, EXC_GP, 0);   /* not reached: the byte was readable after all */
+}
+
+static void decode_single(struct cpu *c, struct insn *out)
+{
+    struct lin_src src = { c, c->eip };
+    int r = decode_insn(out, lin_fetch, &src, (c->segs[S_CS].flags & SEGF_DB) != 0);
+    if (r != DEC_OK)
+        fetch_fault(c, c->eip, out->len, r);
+}
+
+/* Physical address of CS:EIP for fetching; faults like a fetch would. */
+static uint32_t fetch_phys(struct cpu *c)
+{
+    const struct seg *cs = &c->segs[S_CS];
+    if (c->eip > cs->limit)
+        cpu_exception(c, EXC_GP, 0);
+    uint32_t lin = cs->base + c->eip;
+    int user = c->cpl == 3;
+    const struct tlb_entry *e = &c->mmu.tlb[user][MMU_FETCH][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag == (lin & ~0xFFFu))
+        return e->phys | (lin & 0xFFF);
+    uint32_t phys;
+    uint32_t r = mmu_translate(&c->mmu, lin, MMU_FETCH, user, &phys);
+    if (r) {
+        c->cr2 = lin;
+        cpu_exception(c, EXC_PF, (int)(r & ~MMU_FAULT));
+    }
+    uint32_t v, flin;
+    mmu_read(&c->mmu, lin, 1, MMU_FETCH, user, &v, &flin);   /* fills the TLB */
+    return phys;
+}
+
+/* Drops write TLB entries that map the page, so writes take the slow path
+ * (which reports them to block_code_write). */
+static void protect_page(struct cpu *c, uint32_t phys)
+{
+    physmem_mark_code(c->mmu.pm, phys);
+    uint32_t pg = phys & ~0xFFFu;
+    for (int u = 0; u < 2; u++)
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
+            struct tlb_entry *e = &c->mmu.tlb[u][MMU_WRITE][k];
+            if (e->tag != TLB_INVALID && e->phys == pg)
+                e->tag = TLB_INVALID;
+        }
+}
+
+static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const uint8_t *page)
+{
+    struct block_cache *bc = c->blocks;
+    if (bc->nblocks >= BC_BLOCKS || bc->ninsns + BLOCK_MAX > BC_INSNS)
+        block_cache_flush(c);
+    struct block *b = &bc->blocks[bc->nblocks];
+    b->phys = phys;
+    b->mode = (uint8_t)mode;
+    b->dead = 0;
+    b->n = 0;
+    b->bytes = 0;
+    b->first = (uint32_t)bc->ninsns;
+    struct page_src src = { page, phys & 0xFFF, c->eip, c->segs[S_CS].limit };
+    while (b->n < BLOCK_MAX) {
+        struct insn *i = &bc->insns[b->first + b->n];
+        if (decode_insn(i, page_fetch, &src, mode) != DEC_OK)
+            break;
+        b->n++;
+        src.off += i->len;
+        src.eip += i->len;
+        b->bytes += i->len;
+        if ((i->flags & F_END) || src.off >= PM_PAGE_SIZE)
+            break;
+    }
+    if (b->n == 0)
+        return NULL;
+    bc->nblocks++;
+    bc->ninsns += b->n;
+    unsigned h = hash_of(phys, mode);
+    b->hash_next = bc->hash[h];
+    bc->hash[h] = (int32_t)(b - bc->blocks);
+    unsigned ph = page_hash(phys >> 12);
+    b->page_next = bc->page[ph];
+    bc->page[ph] = (int32_t)(b - bc->blocks);
+    protect_page(c, phys);
+    return b;
+}
+
+struct block *block_find(struct cpu *c, struct insn *single)
+{
+    struct block_cache *bc = c->blocks;
+    uint32_t phys = fetch_phys(c);
+    int mode = (c->segs[S_CS].flags & SEGF_DB) != 0;
+    for (int32_t k = bc->hash[hash_of(phys, mode)]; k >= 0; k = bc->blocks[k].hash_next) {
+        struct block *b = &bc->blocks[k];
+        if (b->phys == phys && b->mode == mode && !b->dead) {
+            if ((uint64_t)c->eip + b->bytes - 1 > c->segs[S_CS].limit)
+                break;
+            c->block_hits++;
+            return b;
+        }
+    }
+    c->block_misses++;
+    const uint8_t *host = physmem_host_read(c->mmu.pm, phys);
+    if (host) {
+        struct block *b = decode_block(c, phys, mode, host - (phys & 0xFFF));
+        if (b)
+            return b;
+    }
+    decode_single(c, single);
+    return NULL;
+}

@@ -1,0 +1,227 @@
+/* The CPU core's lifecycle and execution loop (Intel SDM vol. 3, 9.1
+ * initialization, 6.3-6.6 exception classes, 6.15 #DF and shutdown): runs
+ * decoded blocks, samples NMI/INTR between blocks (honouring IF and the
+ * STI/MOV SS shadow), single-steps under TF, and unwinds faults with
+ * setjmp/longjmp. Not modelled: SMM, INIT/SIPI, RF, debug breakpoints. */
+#include <stdlib.h>
+#include <string.h>
+#include "cpu/exec.h"
+
+static uint32_t no_io_read(void *opaque, uint16_t port, int size)
+{
+    (void)opaque; (void)port;
+    return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+}
+
+static void no_io_write(void *opaque, uint16_t port, uint32_t value, int size)
+{
+    (void)opaque; (void)port; (void)value; (void)size;
+}
+
+int cpu_init(struct cpu *cpu, struct physmem *pm)
+{
+    memset(cpu, 0, sizeof(*cpu));
+    mmu_init(&cpu->mmu, pm);
+    cpu->io_read = no_io_read;
+    cpu->io_write = no_io_write;
+    cpu->cpuid_family = 6;
+    if (block_cache_init(cpu) < 0)
+        return -1;
+    cpu_reset(cpu);
+    return 0;
+}
+
+void cpu_free(struct cpu *cpu)
+{
+    block_cache_free(cpu);
+}
+
+static void seg_reset(struct seg *s, uint16_t sel, uint32_t base, uint16_t flags)
+{
+    s->sel = sel;
+    s->base = base;
+    s->limit = 0xFFFF;
+    s->flags = flags;
+}
+
+void cpu_reset(struct cpu *cpu)
+{
+    memset(cpu->regs, 0, sizeof(cpu->regs));
+    cpu->regs[R_EDX] = 0x0600u | (cpu->cpuid_family == 6 ? 0x33 : 0);
+    cpu->eip = 0xFFF0;
+    cpu->eflags = 0x2;
+    cpu->lf_op = 0;
+    for (int s = 0; s < 6; s++)
+        seg_reset(&cpu->segs[s], 0, 0, 0x93);
+    seg_reset(&cpu->segs[S_CS], 0xF000, 0xFFFF0000u, 0x9B);
+    seg_reset(&cpu->sys[SYS_GDTR], 0, 0, 0);
+    seg_reset(&cpu->sys[SYS_IDTR], 0, 0, 0);
+    seg_reset(&cpu->sys[SYS_LDTR], 0, 0, 0x82);
+    seg_reset(&cpu->sys[SYS_TR], 0, 0, 0x8B);
+    cpu->cr2 = 0;
+    memset(cpu->dr, 0, sizeof(cpu->dr));
+    cpu->dr[6] = 0xFFFF0FF0u;
+    cpu->dr[7] = 0x400;
+    cpu->cpl = 0;
+    cpu->halted = cpu->intr_shadow = 0;
+    cpu->nmi_pending = cpu->nmi_blocked = 0;
+    cpu->efer = 0;
+    cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
+    cpu->apic_base = 0xFEE00900u;
+    cpu->in_exception = 0;
+    cpu->shutdown = 0;
+    cpu->cr0 = 0;
+    cpu_set_cr0(cpu, 0x60000010u);
+    cpu_set_cr3(cpu, 0);
+    cpu_set_cr4(cpu, 0);
+    mmu_set_efer(&cpu->mmu, 0);
+    mmu_flush(&cpu->mmu, 1);
+    if (cpu->blocks)
+        block_cache_flush(cpu);
+}
+
+void cpu_set_cr0(struct cpu *cpu, uint32_t v)
+{
+    v |= CR0_ET;                  /* hardwired on 486 and later */
+    cpu->cr0 = v;
+    if (!(v & CR0_PE))
+        cpu->cpl = 0;
+    mmu_set_cr0(&cpu->mmu, v);
+}
+
+void cpu_set_cr3(struct cpu *cpu, uint32_t v)
+{
+    cpu->cr3 = v;
+    mmu_set_cr3(&cpu->mmu, v);
+}
+
+void cpu_set_cr4(struct cpu *cpu, uint32_t v)
+{
+    cpu->cr4 = v;
+    mmu_set_cr4(&cpu->mmu, v);
+}
+
+_Noreturn void cpu_exception(struct cpu *cpu, int vector, int errcode)
+{
+    cpu->eip = cpu->fault_eip;
+    cpu->regs[R_ESP] = cpu->fault_esp;
+    cpu->exc_vector = vector;
+    cpu->exc_errcode = errcode;
+    longjmp(cpu->fault_jmp, 1);
+}
+
+static int contributory(int v)
+{
+    return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
+}
+
+/* Delivers the exception cpu_exception() raised, escalating to #DF or
+ * shutdown when it happened while delivering another (SDM vol. 3, table 6-5). */
+static void deliver_fault(struct cpu *c)
+{
+    int vec = c->exc_vector, err = c->exc_errcode;
+    if (c->in_exception) {
+        int prev = c->exc_prev;
+        if (prev == EXC_DF) {
+            c->shutdown = 1;
+            c->in_exception = 0;
+            return;
+        }
+        if ((contributory(prev) && contributory(vec)) ||
+            (prev == EXC_PF && (vec == EXC_PF || contributory(vec)))) {
+            vec = EXC_DF;
+            err = 0;
+        }
+    }
+    c->in_exception = 1;
+    c->exc_prev = vec;
+    c->halted = 0;
+    cpu_deliver(c, vec, INTR_EXCEPTION, err, c->eip);
+    c->in_exception = 0;
+}
+
+static void sample_interrupts(struct cpu *c)
+{
+    c->fault_eip = c->eip;
+    c->fault_esp = c->regs[R_ESP];
+    if (c->nmi_pending && !c->nmi_blocked) {
+        c->nmi_pending = 0;
+        c->nmi_blocked = 1;
+        c->halted = 0;
+        cpu_deliver(c, EXC_NMI, INTR_NMI, -1, c->eip);
+    } else if (c->intr_line && (c->eflags & FL_IF) && c->intr_ack) {
+        c->halted = 0;
+        int vec = c->intr_ack(c->io_opaque);
+        cpu_deliver(c, vec & 0xFF, INTR_EXTERNAL, -1, c->eip);
+    }
+}
+
+static inline void run_insn(struct cpu *c, const struct insn *i)
+{
+    c->fault_eip = c->eip;
+    c->fault_esp = c->regs[R_ESP];
+    uint32_t next = c->eip + i->len;
+    c->eip = (c->segs[S_CS].flags & SEGF_DB) ? next : next & 0xFFFF;
+    i->fn(c, i);
+    c->icount++;
+}
+
+/* Runs the block (or the single instruction) at CS:EIP. */
+static void run_block(struct cpu *c, struct block *b, const struct insn *single, int one, uint64_t end)
+{
+    if (!b) {
+        run_insn(c, single);
+        return;
+    }
+    int n;
+    const struct insn *ins = block_insns(c, b, &n);
+    if (one)
+        n = 1;
+    block_set_current(c, b);
+    c->blocks_run++;
+    for (int k = 0; k < n; k++) {
+        uint32_t expect = c->eip + ins[k].len;
+        if (!(c->segs[S_CS].flags & SEGF_DB))
+            expect &= 0xFFFF;
+        run_insn(c, &ins[k]);
+        if (c->eip != expect || block_current_dirty(c) || c->icount >= end)
+            break;
+    }
+    block_set_current(c, NULL);
+}
+
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
+{
+    struct cpu *c = cpu;
+    uint64_t end = c->icount + budget;
+    struct insn single;
+    if (setjmp(c->fault_jmp)) {
+        block_set_current(c, NULL);
+        deliver_fault(c);
+    }
+    for (;;) {
+        if (c->shutdown)
+            return CPU_EXIT_SHUTDOWN;
+        if (c->exit_request) {
+            c->exit_request = 0;
+            return CPU_EXIT_REQUEST;
+        }
+        if (c->icount >= end)
+            return CPU_EXIT_BUDGET;
+        if (!c->intr_shadow)
+            sample_interrupts(c);
+        if (c->halted)
+            return CPU_EXIT_HLT;
+        int one = c->intr_shadow || (c->eflags & FL_TF);
+        int tf = (c->eflags & FL_TF) != 0;
+        c->intr_shadow = 0;
+        struct block *b = block_find(c, &single);
+        run_block(c, b, &single, one, end);
+        if (tf) {
+            c->dr[6] |= 0x4000;   /* BS */
+            c->fault_eip = c->eip;
+            c->fault_esp = c->regs[R_ESP];
+            cpu_deliver(c, EXC_DB, INTR_EXCEPTION, -1, c->eip);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/* Internal helpers shared by the instruction handlers (cpu/ops_*.c):
+ * register access by encoding and size, effective addresses, ModRM operand
+ * read/write, and the block-cache hooks of the execution loop. */
+#ifndef SV_EXEC_H
+#define SV_EXEC_H
+#include "cpu/cpu.h"
+#include "cpu/flags.h"
+#include "cpu/insn.h"
+
+static inline uint32_t reg_get(const struct cpu *c, int r, int size)
+{
+    if (size == 1)
+        return r < 4 ? c->regs[r] & 0xFF : (c->regs[r - 4] >> 8) & 0xFF;
+    if (size == 2)
+        return c->regs[r] & 0xFFFF;
+    return c->regs[r];
+}
+
+static inline void reg_set(struct cpu *c, int r, uint32_t v, int size)
+{
+    if (size == 1) {
+        if (r < 4)
+            c->regs[r] = (c->regs[r] & ~0xFFu) | (v & 0xFF);
+        else
+            c->regs[r - 4] = (c->regs[r - 4] & ~0xFF00u) | (v & 0xFF) << 8;
+    } else if (size == 2) {
+        c->regs[r] = (c->regs[r] & 0xFFFF0000u) | (v & 0xFFFF);
+    } else {
+        c->regs[r] = v;
+    }
+}
+
+static inline uint32_t insn_ea(const struct cpu *c, const struct insn *i)
+{
+    uint32_t a = i->disp;
+    if (i->base != NOREG)
+        a += c->regs[i->base];
+    if (i->index != NOREG)
+        a += c->regs[i->index] << i->scale;
+    return i->addrsize == 2 ? a & 0xFFFF : a;
+}
+
+/* The r/m operand: a register (mod 3) or memory at insn_ea. */
+static inline uint32_t rm_read(struct cpu *c, const struct insn *i, int size)
+{
+    if (i->mod == 3)
+        return reg_get(c, i->rm, size);
+    return cpu_read(c, i->seg, insn_ea(c, i), size);
+}
+
+static inline void rm_write(struct cpu *c, const struct insn *i, uint32_t v, int size)
+{
+    if (i->mod == 3)
+        reg_set(c, i->rm, v, size);
+    else
+        cpu_write(c, i->seg, insn_ea(c, i), v, size);
+}
+
+static inline int32_t sext_to32(uint32_t v, int size)
+{
+    return size == 1 ? (int8_t)v : size == 2 ? (int16_t)v : (int32_t)v;
+}
+
+/* Operand size of a b/v instruction: opcode bit 0 clear means byte. */
+static inline int insn_bsize(const struct insn *i)
+{
+    return (i->opc & 1) ? i->opsize : 1;
+}
+
+/* Address-size register mask for string ops, LOOP, XLAT. */
+static inline uint32_t addr_mask(const struct insn *i)
+{
+    return i->addrsize == 4 ? 0xFFFFFFFFu : 0xFFFFu;
+}
+
+/* Stack-size (SS.B) helpers */
+static inline int stack32(const struct cpu *c)
+{
+    return (c->segs[S_SS].flags & SEGF_DB) != 0;
+}
+
+/* Near jump to `target` (masked to the operand size); #GP(0) past CS.limit. */
+void cpu_jump_near(struct cpu *c, uint32_t target, int opsize);
+/* Faults unless CPL is 0 (in V86 mode too). */
+void cpu_need_cpl0(struct cpu *c);
+/* Checks that a multi-part write at sreg:off of `size` bytes can complete. */
+void cpu_probe_write(struct cpu *c, int sreg, uint32_t off, int size);
+/* Segment register load, choosing the real/V86 or protected form. */
+void cpu_load_sreg(struct cpu *c, int sreg, uint16_t sel);
+/* Port I/O through the callbacks, after the permission check. */
+uint32_t cpu_in(struct cpu *c, uint16_t port, int size);
+void cpu_out(struct cpu *c, uint16_t port, uint32_t v, int size);
+
+/* Execution loop (cpu/cpu.c) and block cache (cpu/block.c) */
+struct block;
+int block_cache_init(struct cpu *c);
+void block_cache_free(struct cpu *c);
+void block_cache_flush(struct cpu *c);
+/* Finds or decodes the block at CS:EIP; NULL: run one instruction uncached
+ * (decoded into *single). Faults on fetch errors. */
+struct block *block_find(struct cpu *c, struct insn *single);
+const struct insn *block_insns(struct cpu *c, const struct block *b, int *n);
+/* Set when the current block was invalidated by a write to its page. */
+int block_current_dirty(struct cpu *c);
+void block_set_current(struct cpu *c, struct block *b);
+
+#endif
