@@ -26,19 +26,18 @@ static void print_stats(struct pc *pc, enum runloop_exit why, double host_s)
     struct cpu *c = &pc->cpu;
     double virt_s = (double)vclock_now(&pc->clock) * 1e-9;
     double halted_s = (double)pc->loop.halt_skipped_ns * 1e-9;
-    uint64_t tlb = c->mmu.tlb_hits + c->mmu.tlb_misses;
     fprintf(stderr,
             "softvisor: stats: end: %s\n"
             "softvisor: stats: instructions retired: %llu\n"
             "softvisor: stats: virtual time: %.6f s (%.6f s skipped in HLT)\n"
             "softvisor: stats: host time: %.6f s, %.2f MIPS\n"
             "softvisor: stats: blocks run: %llu (cache hits %llu, misses %llu)\n"
-            "softvisor: stats: TLB hits: %llu of %llu lookups (%.1f%%)\n",
+            "softvisor: stats: TLB hits: %llu, misses: %llu\n",
             runloop_exit_name(why), (unsigned long long)c->icount, virt_s, halted_s, host_s,
             host_s > 0 ? (double)c->icount / host_s * 1e-6 : 0.0,
             (unsigned long long)c->blocks_run, (unsigned long long)c->block_hits,
             (unsigned long long)c->block_misses, (unsigned long long)c->mmu.tlb_hits,
-            (unsigned long long)tlb, tlb ? 100.0 * (double)c->mmu.tlb_hits / (double)tlb : 0.0);
+            (unsigned long long)c->mmu.tlb_misses);
 }
 
 static int exit_status(struct pc *pc, enum runloop_exit why, const struct options *o)
