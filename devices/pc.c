@@ -1,7 +1,8 @@
 /* The PC board (DESIGN.md "The PC"), so far only what a flat firmware ROM
  * needs: RAM, the BIOS ROM at 4 GiB - size and its top 128 KiB at 0xE0000,
  * the debug console on port 0xE9. Not yet: chipset, PIC, PIT, RTC, UARTs, VGA
- * (0xA0000-0xBFFFF is left unmapped), PAM shadowing, fw_cfg. */
+ * (0xA0000-0xBFFFF is left unmapped), PAM shadowing, fw_cfg, the second
+ * debug port 0x402 that SeaBIOS builds for QEMU print to. */
 #include "devices/pc.h"
 #include <errno.h>
 #include <stdio.h>
