@@ -11,56 +11,117 @@ void bus_init(struct bus *bus, const char *name)
 
 int bus_map(struct bus *bus, uint32_t base, uint32_t len, const struct bus_ops *ops, void *dev)
 {
-    if (len == 0 || base + len > BUS_PORTS || base + len < base || bus->nranges >= BUS_MAX_RANGES)
+    if (len == 0 || base >= BUS_PORTS || len > BUS_PORTS - base)
         return -1;
     for (uint32_t p = base; p < base + len; p++)
         if (bus->index[p])
             return -1;
-    struct bus_range *r = &bus->ranges[bus->nranges++];
-    *r = (struct bus_range){ base, len, ops, dev };
+    /* Reuse a slot freed by bus_unmap, so remapping (PCI BARs) never runs out. */
+    int slot = 0;
+    while (slot < bus->nranges && bus->ranges[slot].ops)
+        slot++;
+    if (slot == BUS_MAX_RANGES)
+        return -1;
+    if (slot == bus->nranges)
+        bus->nranges++;
+    bus->ranges[slot] = (struct bus_range){ base, len, ops, dev };
     for (uint32_t p = base; p < base + len; p++)
-        bus->index[p] = (uint16_t)bus->nranges;
+        bus->index[p] = (uint16_t)(slot + 1);
     return 0;
 }
 
 void bus_unmap(struct bus *bus, uint32_t base, uint32_t len)
 {
-    /* The range slot stays allocated; only the ports are released. */
     for (uint32_t p = base; p < base + len && p < BUS_PORTS; p++)
         bus->index[p] = 0;
+    /* A range none of whose ports is left frees its slot. */
+    for (int i = 0; i < bus->nranges; i++) {
+        struct bus_range *r = &bus->ranges[i];
+        int used = 0;
+        for (uint32_t p = r->base; r->ops && !used && p < r->base + r->len; p++)
+            used = bus->index[p] == i + 1;
+        if (r->ops && !used)
+            r->ops = NULL;
+    }
 }
 
-/* A width the device takes, no wider than size. */
+/* The widest width the device takes that is no wider than size; 0 when the
+ * device takes only wider accesses. */
 static int fit_width(uint8_t sizes, int size)
 {
     if (!sizes)
         return size;
-    while (size > 1 && !(sizes & size))
+    while (size >= 1 && !(sizes & size))
         size >>= 1;
     return size;
+}
+
+static int narrowest(uint8_t sizes)
+{
+    return (sizes & 1) ? 1 : (sizes & 2) ? 2 : 4;
+}
+
+static uint32_t size_mask(int size)
+{
+    return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
+
+/* An access narrower than any width the device takes becomes one access of
+ * its narrowest width at the aligned offset holding it: reads pick the bytes
+ * out, writes carry the value in its byte lanes and zeros elsewhere (as a bus
+ * with byte enables would present it). Accesses that cross such a unit go
+ * byte by byte. */
+static uint32_t read_widened(const struct bus_ops *ops, void *dev, uint32_t offset, int size)
+{
+    uint32_t w = (uint32_t)narrowest(ops->sizes);
+    uint32_t a = offset & ~(w - 1);
+    if (offset + (uint32_t)size > a + w) {
+        uint32_t v = 0;
+        for (int i = 0; i < size; i++)
+            v |= read_widened(ops, dev, offset + (uint32_t)i, 1) << (8 * i);
+        return v;
+    }
+    return (ops->read(dev, a, (int)w) >> (8 * (offset - a))) & size_mask(size);
+}
+
+static void write_widened(const struct bus_ops *ops, void *dev, uint32_t offset, uint32_t value, int size)
+{
+    uint32_t w = (uint32_t)narrowest(ops->sizes);
+    uint32_t a = offset & ~(w - 1);
+    if (offset + (uint32_t)size > a + w) {
+        for (int i = 0; i < size; i++)
+            write_widened(ops, dev, offset + (uint32_t)i, (value >> (8 * i)) & 0xFF, 1);
+        return;
+    }
+    ops->write(dev, a, (value & size_mask(size)) << (8 * (offset - a)), (int)w);
 }
 
 uint32_t bus_range_read(const struct bus_ops *ops, void *dev, uint32_t offset, int size)
 {
     int w = fit_width(ops->sizes, size);
+    if (w == 0)
+        return read_widened(ops, dev, offset, size);
     if (w == size)
-        return ops->read(dev, offset, size);
+        return ops->read(dev, offset, size) & size_mask(size);
     uint32_t v = 0;
     for (int i = 0; i < size; i += w)
-        v |= ops->read(dev, offset + (uint32_t)i, w) << (8 * i);
+        v |= (ops->read(dev, offset + (uint32_t)i, w) & size_mask(w)) << (8 * i);
     return v;
 }
 
 void bus_range_write(const struct bus_ops *ops, void *dev, uint32_t offset, uint32_t value, int size)
 {
     int w = fit_width(ops->sizes, size);
-    if (w == size) {
-        ops->write(dev, offset, value, size);
+    if (w == 0) {
+        write_widened(ops, dev, offset, value, size);
         return;
     }
-    uint32_t mask = w == 4 ? 0xFFFFFFFFu : (1u << (8 * w)) - 1;
+    if (w == size) {
+        ops->write(dev, offset, value & size_mask(size), size);
+        return;
+    }
     for (int i = 0; i < size; i += w)
-        ops->write(dev, offset + (uint32_t)i, (value >> (8 * i)) & mask, w);
+        ops->write(dev, offset + (uint32_t)i, (value >> (8 * i)) & size_mask(w), w);
 }
 
 static void warn_unclaimed(struct bus *bus, uint32_t port, const char *what)
@@ -97,7 +158,7 @@ uint32_t bus_read(struct bus *bus, uint32_t port, int size)
         }
     }
     warn_unclaimed(bus, port, "read");
-    return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    return size_mask(size);
 }
 
 void bus_write(struct bus *bus, uint32_t port, uint32_t value, int size)

@@ -6,6 +6,9 @@ void irq_connect(struct irq_line *line, irq_handler_fn *handler, void *opaque, i
     line->handler = handler;
     line->opaque = opaque;
     line->n = n;
+    /* A line raised before the board wired it must not be lost. */
+    if (handler && line->level)
+        handler(opaque, n, line->level);
 }
 
 void irq_set(struct irq_line *line, int level)

@@ -14,6 +14,7 @@ struct irq_line {
     int level;               /* last level set, 0 or 1 */
 };
 
+/* Connecting a line that is already high calls the handler with level 1. */
 void irq_connect(struct irq_line *line, irq_handler_fn *handler, void *opaque, int n);
 /* Calls the handler only when the level changes. */
 void irq_set(struct irq_line *line, int level);
