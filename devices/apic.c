@@ -1,8 +1,7 @@
-/* Local APIC of a P6-class CPU in xAPIC mode (Intel SDM vol. 3A ch. 10 / 11):
- * registers, TPR/PPR/APR, IRR/ISR/TMR, EOI with broadcast, LVTs, timer
- * (one-shot/periodic, count derived from virtual time), IPIs to itself, ESR.
- * Not modelled: other CPUs (INIT/SIPI/SMI are ignored, "all excluding self"
- * reaches nobody), lowest-priority arbitration, TSC-deadline, x2APIC, RRD. */
+/* Local APIC of a P6-class CPU, xAPIC mode (Intel SDM vol. 3A ch. 10): registers,
+ * TPR/PPR, IRR/ISR/TMR, EOI broadcast, LVTs, one-shot/periodic timer counted
+ * from virtual time, IPIs to itself, ESR. Not modelled: other CPUs (INIT, SIPI,
+ * SMI ignored), lowest-priority arbitration, TSC-deadline, x2APIC, remote read. */
 #include "devices/apic.h"
 #include <stddef.h>
 

@@ -84,7 +84,7 @@ struct apic {
     uint8_t lint_level[2];  /* LINT0/LINT1 pin levels (before polarity) */
     uint8_t extint_pending; /* an ExtINT message waits for the CPU's acknowledge */
     /* configuration and wiring, not saved */
-    uint8_t reset_id;       /* APIC ID after reset (board; default 0) */
+    uint8_t reset_id;       /* APIC ID after reset: set it, then apic_reset() */
     struct irq_line intr;   /* to the CPU's INTR pin */
     struct irq_line nmi;    /* to the CPU's NMI (pulsed) */
     apic_extint_ack_fn *extint_ack;   /* the 8259's INTA; NULL answers spurious */

@@ -1,9 +1,7 @@
-/* Intel 82093AA I/O APIC (datasheet 290566): IOREGSEL/IOWIN, ID, version,
- * arbitration ID, 24 redirection entries; edge pins send on their active edge,
- * level pins while active with remote IRR clear (cleared by the EOI broadcast).
- * Not modelled: the APIC bus itself (messages are delivered at once, delivery
- * status stays 0), the IRQ pin assertion and EOI registers of later versions.
- * Level-triggered entries in NMI/SMI/INIT/ExtINT mode send on active edges. */
+/* Intel 82093AA I/O APIC (datasheet 290566): IOREGSEL/IOWIN, ID, version, 24
+ * redirection entries; edge pins send on their active edge, level pins while
+ * active with remote IRR clear. Not modelled: the APIC bus (messages arrive at
+ * once, delivery status stays 0); level entries in non-fixed modes act as edge. */
 #include "devices/ioapic.h"
 #include <stddef.h>
 #include "devices/apic.h"
