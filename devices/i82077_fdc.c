@@ -1,8 +1,7 @@
-/* Intel 82077AA FDC (datasheet 290166; command set of the uPD765A plus
- * VERSION, CONFIGURE, DUMPREG, LOCK, PERPENDICULAR MODE, relative SEEK), AT
- * mode, MFM, 512-byte sectors. Data commands always seek implicitly (SeaBIOS
- * never seeks, as on other emulators). Not modelled: PS/2 modes, FM, SCAN,
- * the FIFO threshold, rotation and motor timing, deleted marks on media. */
+/* Intel 82077AA FDC (datasheet 290166: uPD765A commands plus VERSION, CONFIGURE,
+ * DUMPREG, LOCK, PERPENDICULAR, relative SEEK), AT mode, MFM, 512-byte sectors.
+ * Data commands always seek implicitly (SeaBIOS never seeks). Not modelled: PS/2
+ * modes, FM, SCAN, FIFO threshold, rotation/motor timing, deleted marks on media. */
 #include "devices/i82077_fdc.h"
 #include <string.h>
 #include "devices/i8237_dma.h"
@@ -375,7 +374,7 @@ static void pio_sector_done(struct fdc *f)
 
 /* Writes the filler into the sector an ID names, when it is one the image
  * holds (same cylinder and head, 512 bytes, 1..spt); other IDs cannot be
- * represented in a raw image and are ignored. Returns -1 on a write error. */
+ * represented in a raw image and are ignored. -1 (status set) on errors. */
 static int format_id(struct fdc *f, const uint8_t *id)
 {
     int ds = f->cur_ds;
@@ -384,13 +383,21 @@ static int format_id(struct fdc *f, const uint8_t *id)
     f->cur_r = id[2];
     f->cur_n = id[3];
     f->count++;
+    if (!media_readable(f, ds)) {   /* ejected while the host sent IDs */
+        f->st1 |= FDC_ST1_MA;
+        return -1;
+    }
     if (id[0] != f->track[ds] || id[1] != f->cur_hd || id[3] != 2 || id[2] < 1 ||
         id[2] > f->spt[ds] || f->track[ds] >= CYLINDERS)
         return 0;
     uint8_t fill[FDC_SECTOR_SIZE];
     memset(fill, f->cmd[5], sizeof fill);
     uint64_t off = ((uint64_t)(f->track[ds] * 2 + f->cur_hd) * f->spt[ds] + id[2] - 1) * FDC_SECTOR_SIZE;
-    return block_write(f->blk[ds], off, fill, sizeof fill);
+    if (block_write(f->blk[ds], off, fill, sizeof fill) < 0) {
+        f->st1 |= FDC_ST1_DE;
+        return -1;
+    }
+    return 0;
 }
 
 static void run_format_dma(struct fdc *f)
@@ -410,7 +417,6 @@ static void run_format_dma(struct fdc *f)
             return;
         }
         if (format_id(f, id) < 0) {
-            f->st1 |= FDC_ST1_DE;
             finish(f, FDC_ST0_ABNORMAL);
             return;
         }
@@ -450,7 +456,6 @@ static void pio_format_done(struct fdc *f)
 {
     f->buf_pos = 0;
     if (format_id(f, f->buf) < 0) {
-        f->st1 |= FDC_ST1_DE;
         finish(f, FDC_ST0_ABNORMAL);
     } else if (f->count >= f->cmd[3]) {
         finish(f, 0);
@@ -940,7 +945,13 @@ static int fdc_post_load(void *dev)
         f->res_len > sizeof f->res || f->res_pos > f->res_len ||
         f->buf_len > sizeof f->buf || f->buf_pos > f->buf_len || f->cur_ds > 3)
         return -1;
-    if ((f->phase == PH_COMMAND || f->phase == PH_EXEC) && !find_cmd(f->cmd[0]))
+    if (f->phase == PH_COMMAND || f->phase == PH_EXEC) {
+        const struct fdc_cmd *c = find_cmd(f->cmd[0]);
+        if (!c || f->cmd_len != c->len)
+            return -1;
+    }
+    if ((f->phase == PH_COMMAND && f->cmd_pos >= f->cmd_len) ||
+        (f->phase == PH_RESULT && f->res_pos >= f->res_len))
         return -1;
     if (f->phase == PH_EXEC && f->pio != PIO_NONE && f->buf_pos >= f->buf_len)
         return -1;

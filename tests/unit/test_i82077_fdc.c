@@ -758,6 +758,40 @@ START_TEST(test_format_verify_deleted)
 }
 END_TEST
 
+START_TEST(test_format_pio)
+{
+    struct rig *r = rig_new();
+    boot(r);
+    SEND(r, 0x03, 0xAF, 0x03);
+    seek(r, 0x04, 2);
+    SEND(r, 0x4D, 0x04, 2, 2, 0x6C, 0x00);            /* two IDs */
+    wait_irq(r);
+    const uint8_t ids[8] = { 2, 1, 7, 2, 2, 1, 3, 2 };
+    for (int i = 0; i < 8; i++) {
+        ck_assert_uint_eq(msr(r), 0xB0);
+        out(r, FDC_FIFO, ids[i]);
+    }
+    ck_assert_uint_eq(msr(r), 0x10);
+    wait_irq(r);
+    EXPECT(r, 0x04, 0x00, 0x00, 2, 1, 3, 2);
+    uint8_t zero[512] = { 0 };
+    check_file(r, 2 * 36 + 18 + 6, zero);
+    check_file(r, 2 * 36 + 18 + 2, zero);
+    check_file(r, 2 * 36 + 18 + 3, NULL);
+    /* the disk goes away while the host sends IDs */
+    SEND(r, 0x4D, 0x04, 2, 18, 0x6C, 0x00);
+    wait_irq(r);
+    for (int i = 0; i < 4; i++)
+        out(r, FDC_FIFO, ids[i]);
+    fdc_eject(&r->fdc, 0);
+    for (int i = 4; i < 8; i++)
+        out(r, FDC_FIFO, ids[i]);
+    wait_irq(r);
+    EXPECT(r, 0x44, 0x01, 0x00, 2, 1, 3, 2);
+    rig_free(r);
+}
+END_TEST
+
 /* ---- snapshots ---- */
 
 static size_t save(struct rig *r, uint8_t *buf)
@@ -813,9 +847,15 @@ START_TEST(test_state_round_trip)
     sense_int(b, 0x24, 33);
     same_state(a, b);
     rig_free(b);
-    /* an unknown phase is refused */
+    /* values that would index out of range are refused */
     a->fdc.phase = 9;
     ck_assert_int_ne(fdc_device_ops.post_load(&a->fdc), 0);
+    a->fdc.phase = 4;                                 /* result phase */
+    a->fdc.res_len = 10;
+    a->fdc.res_pos = 10;
+    ck_assert_int_ne(fdc_device_ops.post_load(&a->fdc), 0);
+    a->fdc.res_pos = 9;
+    ck_assert_int_eq(fdc_device_ops.post_load(&a->fdc), 0);
     rig_free(a);
 }
 END_TEST
@@ -890,6 +930,7 @@ Suite *i82077_fdc_suite(void)
     tcase_add_test(tc, test_disk_change);
     tcase_add_test(tc, test_media_types);
     tcase_add_test(tc, test_format_verify_deleted);
+    tcase_add_test(tc, test_format_pio);
     tcase_add_test(tc, test_state_round_trip);
     tcase_add_test(tc, test_state_inflight_dma);
     tcase_add_test(tc, test_state_inflight_pio);
