@@ -4,7 +4,10 @@
  * and names the 8237 channel at init (2 on a PC). Media are raw images seen
  * through block backends; their geometry comes from the image size:
  * 720 KB (9 sectors, 250 kbit/s), 1.44 MB (18, 500 kbit/s), 2.88 MB (36,
- * 1 Mbit/s), 80 cylinders, 2 heads, 512-byte sectors. */
+ * 1 Mbit/s), 80 cylinders, 2 heads, 512-byte sectors. The DOR DMA gate gates
+ * DMA only, not INT: SeaBIOS releases reset with DOR = 0x04 and waits for the
+ * interrupt. Reads need the DSR/CCR rate to match the media (else MA), so a
+ * BIOS's media sense by READ ID works. */
 #ifndef SV_I82077_FDC_H
 #define SV_I82077_FDC_H
 #include <stdint.h>
