@@ -641,6 +641,8 @@ static uint8_t ata_read_reg(struct ata_channel *ch, uint32_t off)
     int hob = ch->devctl & ATA_CTL_HOB;
     if (!ata_present(ch))
         return 0xFF;                            /* nothing drives the bus */
+    if (d->kind == ATA_KIND_NONE)
+        return 0;                               /* device 0 answers 00h for a missing device 1 */
     switch (off) {
     case ATA_REG_ERROR: return d->error;
     case ATA_REG_NSECTOR: return hob ? d->hob_nsector : d->nsector;
@@ -649,8 +651,6 @@ static uint8_t ata_read_reg(struct ata_channel *ch, uint32_t off)
     case ATA_REG_HCYL: return hob ? d->hob_hcyl : d->hcyl;
     case ATA_REG_SELECT: return d->select;
     case ATA_REG_STATUS:
-        if (d->kind == ATA_KIND_NONE)
-            return 0;                           /* device 0 answers for a missing device 1 */
         d->irq_pending = 0;
         ata_update_irq(ch);
         return d->status;
@@ -841,7 +841,7 @@ static int ata_post_load(void *opaque)
     for (int i = 0; i < 2; i++) {
         struct ata_drive *d = &ch->drive[i];
         if (d->buf_pos > ATA_BUF_SIZE || d->buf_end > ATA_BUF_SIZE || d->drq_left > ATA_BUF_SIZE ||
-            d->pending > ATA_P_PKT_NEXT || ch->cur > 1)
+            d->nsect_cur > ATA_BUF_SIZE / ATA_SECTOR_SIZE || d->pending > ATA_P_PKT_NEXT || ch->cur > 1)
             return -1;
         timer_cancel(&d->timer);
         if (d->pending != ATA_P_NONE && d->deadline != VCLOCK_NEVER)

@@ -56,12 +56,17 @@ START_TEST(test_signatures_and_srst)
     outb(r, CMD + 6, 0xB0);
     ck_assert_uint_eq(inb(r, CMD + 7), 0x00);
     ck_assert_uint_eq(inb(r, CTL), 0x00);
-    ck_assert_uint_eq(inb(r, CMD + 6), 0xB0);
+    outb(r, CMD + 2, 0x55);                     /* the presence probe finds nothing */
+    outb(r, CMD + 3, 0xAA);
+    ck_assert_uint_eq(inb(r, CMD + 2), 0x00);
+    ck_assert_uint_eq(inb(r, CMD + 3), 0x00);
+    ck_assert_uint_eq(inb(r, CMD + 6), 0x00);
     outb(r, CMD + 7, 0xEC);                     /* ignored: nobody there */
     step(r, 10 * ATA_CMD_NS);
     ck_assert_int_eq(r->nrise, 0);
     /* the task file latches in both drives */
     outb(r, CMD + 6, 0xA0);
+    ck_assert_uint_eq(inb(r, CMD + 2), 0x55);
     outb(r, CMD + 4, 0x5A);
     ck_assert_uint_eq(inb(r, CMD + 4), 0x5A);
     /* SRST: BSY while set and until the reset time has passed */
