@@ -304,6 +304,74 @@ START_TEST(test_pio_write)
 }
 END_TEST
 
+/* LBA48 task file: high bytes first, then low bytes. */
+static void ata_cmd48(struct rig *r, uint64_t lba, uint16_t count, uint8_t cmd)
+{
+    outb(r, CMD + 2, count >> 8); outb(r, CMD + 2, count);
+    outb(r, CMD + 3, lba >> 24); outb(r, CMD + 3, lba);
+    outb(r, CMD + 4, lba >> 32); outb(r, CMD + 4, lba >> 8);
+    outb(r, CMD + 5, lba >> 40); outb(r, CMD + 5, lba >> 16);
+    outb(r, CMD + 6, 0x40);
+    outb(r, CMD + 7, cmd);
+}
+
+START_TEST(test_ext_pio_commands)
+{
+    struct rig *r = rig_new();
+    rig_disk(r, 0, MiB, MiB, 0);
+    outb(r, CMD + 2, 2);
+    outb(r, CMD + 7, 0xC6);
+    wait_cmd(r);
+    inb(r, CMD + 7);
+    /* WRITE SECTORS EXT, 1 sector per block */
+    ata_cmd48(r, 300, 2, 0x34);
+    for (int b = 0; b < 2; b++) {
+        ck_assert_uint_eq(inb(r, CMD + 7), 0x58);
+        write_sector_words(r, (uint8_t)(0x10 * (b + 1)));
+        wait_blk(r);
+    }
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x50);
+    expect_file_sector(r, 300, 0x10);
+    expect_file_sector(r, 301, 0x20);
+    /* WRITE MULTIPLE EXT: 3 sectors in blocks of 2 and 1 */
+    int irqs = r->nrise;
+    ata_cmd48(r, 400, 3, 0x39);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x58);
+    write_sector_words(r, 0x01);
+    write_sector_words(r, 0x02);
+    ck_assert_uint_eq(inb(r, CTL) & 0x88, 0x80);
+    wait_blk(r);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x58);
+    write_sector_words(r, 0x03);
+    wait_blk(r);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x50);
+    ck_assert_int_eq(r->nrise, irqs + 2);
+    expect_file_sector(r, 400, 0x01);
+    expect_file_sector(r, 402, 0x03);
+    /* READ MULTIPLE EXT reads them back: blocks of 2 and 1 */
+    ata_cmd48(r, 401, 2, 0x29);
+    wait_cmd(r);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x58);
+    for (int i = 0; i < 512; i++) {
+        uint16_t w = inw(r, CMD);
+        if (i < 256)
+            ck_assert_uint_eq(w, (uint16_t)(((0x02 + 2 * i) & 0xFF) | ((0x03 + 2 * i) & 0xFF) << 8));
+        else
+            ck_assert_uint_eq(w, (uint16_t)(((0x03 + 2 * (i - 256)) & 0xFF) | ((0x04 + 2 * (i - 256)) & 0xFF) << 8));
+    }
+    ck_assert_uint_eq(inb(r, CTL), 0x50);       /* both sectors in one block */
+    /* READ VERIFY EXT with a 16-bit count */
+    ata_cmd48(r, 0, 2048, 0x42);
+    wait_cmd(r);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x50);
+    ata_cmd48(r, 0, 2049, 0x42);
+    wait_cmd(r);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x51);
+    ck_assert_uint_eq(inb(r, CMD + 1), ATA_ER_IDNF);
+    rig_free(r);
+}
+END_TEST
+
 START_TEST(test_chs_and_init_params)
 {
     struct rig *r = rig_new();
@@ -756,6 +824,7 @@ Suite *ata_suite(void)
     tcase_add_test(tc, test_pio_read_sectors);
     tcase_add_test(tc, test_pio_read_multiple);
     tcase_add_test(tc, test_pio_write);
+    tcase_add_test(tc, test_ext_pio_commands);
     tcase_add_test(tc, test_chs_and_init_params);
     tcase_add_test(tc, test_lba48);
     tcase_add_test(tc, test_out_of_range_and_verify);

@@ -215,6 +215,21 @@ START_TEST(test_dma_write)
     for (int i = 0; i < 4096; i++)
         ck_assert_uint_eq(b[i], (uint8_t)(i * 3 + 1));
     ck_assert_uint_eq(b[4096], pat(208 * 512, 0));
+    /* WRITE DMA EXT of one sector */
+    outb(r, BMB + 0, 0x00);
+    outb(r, BMB + 2, 0x04);
+    prd(r, 0x2000, 0x40200, 0x200, 1);
+    outb(r, BMB + 0, 0x01);
+    outb(r, CMD + 2, 0); outb(r, CMD + 2, 1);
+    outb(r, CMD + 3, 0); outb(r, CMD + 3, 0x10);
+    outb(r, CMD + 4, 0); outb(r, CMD + 4, 0x01);
+    outb(r, CMD + 5, 0); outb(r, CMD + 5, 0);
+    outb(r, CMD + 6, 0x40);
+    outb(r, CMD + 7, 0x35);
+    step(r, ATA_CMD_NS);
+    ck_assert_uint_eq(inb(r, CMD + 7), 0x50);
+    file_read(r->path[0], 0x110 * 512, b, 512);
+    ck_assert_mem_eq(b, r->pm.ram + 0x40200, 512);
     rig_free(r);
 }
 END_TEST
