@@ -90,11 +90,11 @@ static struct f80_env env(const struct fpu *f)
 
 /* ---- exceptions ---- */
 
-/* Recomputes ES/B from the flags and masks; drives FERR# with CR0.NE = 0. */
-static void update_es(struct cpu *c)
+/* Recomputes ES/B from the flags and masks; drives FERR# with CR0.NE = 0.
+ * `was`: ES before the instruction changed FSW. */
+static void update_es_from(struct cpu *c, int was)
 {
     struct fpu *f = &c->fpu;
-    int was = (f->fsw & FSW_ES) != 0;
     int now = (f->fsw & ~f->fcw & 0x3F) != 0;
     if (now)
         f->fsw |= FSW_ES | FSW_B;
@@ -103,6 +103,9 @@ static void update_es(struct cpu *c)
     if (was != now && c->ferr && (!now || !(c->cr0 & CR0_NE)))
         c->ferr(c->io_opaque, now);
 }
+
+static int es_now(const struct cpu *c) { return (c->fpu.fsw & FSW_ES) != 0; }
+static void update_es(struct cpu *c) { update_es_from(c, es_now(c)); }
 
 /* Merges an operation's flags into FSW (C1 replaced); returns non-zero when
  * an unmasked IE/DE/ZE means the destination must stay as it was. */
@@ -466,7 +469,7 @@ static int store_env(struct cpu *c, uint8_t *b, int o32)
 static void load_env(struct cpu *c, const uint8_t *b, int o32)
 {
     struct fpu *f = &c->fpu;
-    int real = env_real(c);
+    int real = env_real(c), was = es_now(c);
     int w = o32 ? 4 : 2;
     f->fcw = (uint16_t)get16(b);
     f->fsw = (uint16_t)get16(b + w);
@@ -497,7 +500,7 @@ static void load_env(struct cpu *c, const uint8_t *b, int o32)
         f->fdp = get16(b + 10);
         f->fds = (uint16_t)get16(b + 12);
     }
-    update_es(c);
+    update_es_from(c, was);
 }
 
 static void fstenv(struct cpu *c, struct mem m, int o32, int save)
@@ -512,8 +515,9 @@ static void fstenv(struct cpu *c, struct mem m, int o32, int save)
     }
     wr(c, m, b, n);
     if (save) {
+        int was = es_now(c);
         fpu_init(f);
-        update_es(c);
+        update_es_from(c, was);
     } else {
         f->fcw |= 0x3F;                 /* FSTENV masks all exceptions */
         update_es(c);
@@ -976,13 +980,14 @@ void op_fpu_esc(struct cpu *c, const struct insn *i)
     if (i->mod == 3) {
         int op = i->opc & 7;
         if (op == 3 && i->reg == 4 && i->rm == 2) {        /* FNCLEX */
-            f->fsw &= (uint16_t)~(0x7F | FSW_ES | FSW_B);
+            f->fsw &= (uint16_t)~0x7F;
             update_es(c);
             return;
         }
         if (op == 3 && i->reg == 4 && i->rm == 3) {        /* FNINIT */
+            int was = es_now(c);
             fpu_init(f);
-            update_es(c);
+            update_es_from(c, was);
             return;
         }
         if (op == 7 && i->reg == 4) {                      /* FNSTSW AX */
@@ -1026,6 +1031,7 @@ void op_fxsave(struct cpu *c, const struct insn *i)
         return;
     }
     rd(c, m, b, sizeof(b));
+    int was = es_now(c);
     f->fcw = (uint16_t)get16(b);
     f->fsw = (uint16_t)get16(b + 2);
     f->tags = b[4];
@@ -1040,7 +1046,7 @@ void op_fxsave(struct cpu *c, const struct insn *i)
         f->mant[p] = v.mant;
         f->se[p] = v.se;
     }
-    update_es(c);
+    update_es_from(c, was);
 }
 
 /* ---- MMX entry and exit (SDM vol. 1, 9.5.1; table 12-1 for EM/TS) ---- */
