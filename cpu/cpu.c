@@ -70,6 +70,7 @@ void cpu_reset(struct cpu *cpu)
     cpu->apic_base = 0xFEE00900u;
     cpu->in_exception = 0;
     cpu->shutdown = 0;
+    fpu_reset(&cpu->fpu);
     cpu->cr0 = 0;
     cpu_set_cr0(cpu, 0x60000010u);
     cpu_set_cr3(cpu, 0);

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include "mmu/mmu.h"
+#include "cpu/fpu.h"
 
 /* General registers in encoding order. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -75,6 +76,8 @@ typedef uint32_t cpu_io_read_fn(void *opaque, uint16_t port, int size);
 typedef void cpu_io_write_fn(void *opaque, uint16_t port, uint32_t value, int size);
 /* Returns the vector of the pending external interrupt and acknowledges it. */
 typedef int cpu_intr_ack_fn(void *opaque);
+/* The FERR# output (x87 error with CR0.NE = 0; the board routes it to IRQ13). */
+typedef void cpu_ferr_fn(void *opaque, int level);
 
 /* Why cpu_run returned */
 enum cpu_exit { CPU_EXIT_BUDGET = 0, CPU_EXIT_HLT, CPU_EXIT_REQUEST, CPU_EXIT_SHUTDOWN };
@@ -97,6 +100,7 @@ struct cpu {
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;           /* IA32_APIC_BASE MSR */
     uint64_t mtrr[32];            /* MTRRs and PAT are stored, not acted on */
+    struct fpu fpu;               /* x87 and MMX (cpu/fpu.c, cpu/mmx.c) */
 
     /* Lazy flags: the last flag-setting operation and its operands. The
      * interpreter owns the encoding; cpu_get_eflags() folds them into eflags. */
@@ -108,6 +112,7 @@ struct cpu {
     cpu_io_read_fn *io_read;
     cpu_io_write_fn *io_write;
     cpu_intr_ack_fn *intr_ack;
+    cpu_ferr_fn *ferr;            /* optional; called with io_opaque */
     void *io_opaque;
     volatile int intr_line;       /* INTR pin level, set by the PIC/APIC */
     volatile int exit_request;    /* asks cpu_run to return at the next block end */

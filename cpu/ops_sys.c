@@ -290,23 +290,6 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 void op_sysenter(struct cpu *c, const struct insn *i) { (void)i; cpu_sysenter(c); }
 void op_sysexit(struct cpu *c, const struct insn *i) { (void)i; cpu_sysexit(c); }
 
-/* ---- x87 escapes without an FPU ---- */
-
-void op_wait(struct cpu *c, const struct insn *i)
-{
-    (void)i;
-    if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-        cpu_exception(c, EXC_NM, -1);
-}
-
-void op_esc(struct cpu *c, const struct insn *i)
-{
-    if (c->cr0 & (CR0_EM | CR0_TS))
-        cpu_exception(c, EXC_NM, -1);
-    if (i->mod != 3)
-        cpu_read(c, i->seg, insn_ea(c, i), 2);
-}
-
 void op_ud(struct cpu *c, const struct insn *i)
 {
     (void)i;

@@ -16,7 +16,10 @@
 #define CPUID_PGE   (1u << 13)
 #define CPUID_CMOV  (1u << 15)
 #define CPUID_PAT   (1u << 16)
-#define CPUID_1_EDX (CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP | \
+#define CPUID_FPU   (1u << 0)     /* x87, MMX and FXSR: cpu/fpu.c, cpu/mmx.c */
+#define CPUID_MMX   (1u << 23)
+#define CPUID_FXSR  (1u << 24)
+#define CPUID_1_EDX (CPUID_FPU | CPUID_MMX | CPUID_FXSR | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP | \
                      CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_PAT)
 #define CPUID_1_ECX 0u
 #define CPUID_MODEL 3       /* family 6 model 3 stepping 3: SEP is valid from here on */

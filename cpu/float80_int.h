@@ -1,0 +1,92 @@
+/* Internals shared by float80.c and float80_trans.c: 128-bit integer helpers
+ * on uint64 pairs (portable; no __int128) and the unpacked operand form. */
+#ifndef SV_FLOAT80_INT_H
+#define SV_FLOAT80_INT_H
+#include <stdint.h>
+#include "cpu/float80.h"
+
+enum { U_ZERO, U_NORM, U_INF, U_QNAN, U_SNAN, U_BAD };
+
+/* An operand: value = (hi:lo / 2^127) * 2^(exp - BIAS), hi normalized for
+ * U_NORM (denormals are normalized, with den set for the DE flag). */
+struct unp {
+    int sign, cls, den;
+    int32_t exp;
+    uint64_t hi, lo;
+};
+
+/* Shifts right by n (0..130), or-ing lost bits into bit 0 (sticky). */
+static inline void shr128(uint64_t *hi, uint64_t *lo, int n)
+{
+    if (n <= 0)
+        return;
+    if (n >= 128) {
+        *lo = (*hi | *lo) != 0;
+        *hi = 0;
+    } else if (n >= 64) {
+        uint64_t lost = *lo | (n > 64 ? *hi << (128 - n) : 0);
+        *lo = (n == 64 ? *hi : *hi >> (n - 64)) | (lost != 0);
+        *hi = 0;
+    } else {
+        uint64_t lost = *lo << (64 - n);
+        *lo = (*lo >> n | *hi << (64 - n)) | (lost != 0);
+        *hi >>= n;
+    }
+}
+
+static inline int add128(uint64_t *hi, uint64_t *lo, uint64_t bh, uint64_t bl)
+{
+    uint64_t l = *lo + bl;
+    uint64_t c = l < bl;
+    uint64_t h = *hi + bh;
+    int carry = h < bh;
+    h += c;
+    carry |= h < c;
+    *lo = l;
+    *hi = h;
+    return carry;
+}
+
+static inline void sub128(uint64_t *hi, uint64_t *lo, uint64_t bh, uint64_t bl)
+{
+    uint64_t borrow = *lo < bl;
+    *lo -= bl;
+    *hi = *hi - bh - borrow;
+}
+
+static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t al = a & 0xFFFFFFFFu, ah = a >> 32, bl = b & 0xFFFFFFFFu, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xFFFFFFFFu) + (hl & 0xFFFFFFFFu);
+    *lo = (mid << 32) | (ll & 0xFFFFFFFFu);
+    *hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/* Normalizes so that bit 63 of hi is set, adjusting exp. */
+static inline void norm128(int32_t *exp, uint64_t *hi, uint64_t *lo)
+{
+    if (!*hi && !*lo)
+        return;
+    if (!*hi) {
+        *hi = *lo;
+        *lo = 0;
+        *exp -= 64;
+    }
+    while (!(*hi >> 63)) {
+        *hi = *hi << 1 | *lo >> 63;
+        *lo <<= 1;
+        (*exp)--;
+    }
+}
+
+int f80_unpack(struct f80 a, struct unp *u);
+int f80_nan1(struct f80_env *e, const struct unp *a, struct f80 *r);
+int f80_nan2(struct f80_env *e, const struct unp *a, const struct unp *b, struct f80 *r);
+struct f80 f80_invalid(struct f80_env *e);
+int32_t f80_round(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_t lo, int p,
+                  int32_t emin, int32_t emax, int wrap, uint64_t *mant);
+struct f80 f80_pack(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_t lo, int p);
+uint64_t f80_isqrt128(uint64_t nh, uint64_t nl, int *inexact, int *above);
+
+#endif

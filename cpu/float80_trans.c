@@ -1,0 +1,521 @@
+/* x87 transcendental instructions (Intel SDM vol. 2: F2XM1, FYL2X, FYL2XP1,
+ * FPATAN, FSIN, FCOS, FSINCOS, FPTAN) in deterministic integer arithmetic:
+ * a 128-bit-significand working format, Taylor/atanh series, and argument
+ * reduction modulo pi/2 with a 192-bit pi. Results are rounded once to 64
+ * bits, so they are at least as accurate as the hardware's (< 1 ulp); real
+ * x87 reduces with a 66-bit pi, so FSIN etc. near multiples of pi differ. */
+#include "cpu/float80_int.h"
+
+/* value = (hi:lo / 2^127) * 2^exp; hi bit 63 set unless zero */
+struct xf {
+    int sign;
+    int32_t exp;
+    uint64_t hi, lo;
+};
+
+static int xf_zero(const struct xf *a) { return !a->hi && !a->lo; }
+
+static struct xf xf_make(int sign, int32_t exp, uint64_t hi, uint64_t lo)
+{
+    struct xf r = { sign, exp, hi, lo };
+    norm128(&r.exp, &r.hi, &r.lo);
+    return r;
+}
+
+static struct xf xf_u64(uint64_t v) { return xf_make(0, 63, v, 0); }
+
+static struct xf xf_from(const struct unp *u)
+{
+    return xf_make(u->sign, u->exp - F80_BIAS, u->hi, u->lo);
+}
+
+static struct xf xf_neg(struct xf a)
+{
+    a.sign ^= 1;
+    return a;
+}
+
+static struct xf xf_add(struct xf a, struct xf b)
+{
+    if (xf_zero(&a))
+        return b;
+    if (xf_zero(&b))
+        return a;
+    if (b.exp > a.exp || (b.exp == a.exp && (b.hi > a.hi || (b.hi == a.hi && b.lo > a.lo)))) {
+        struct xf t = a;
+        a = b;
+        b = t;
+    }
+    int32_t d = a.exp - b.exp;
+    shr128(&b.hi, &b.lo, d > 130 ? 130 : d);
+    if (a.sign == b.sign) {
+        if (add128(&a.hi, &a.lo, b.hi, b.lo)) {
+            shr128(&a.hi, &a.lo, 1);
+            a.hi |= 1ull << 63;
+            a.exp++;
+        }
+        return a;
+    }
+    sub128(&a.hi, &a.lo, b.hi, b.lo);
+    return xf_make(a.sign, a.exp, a.hi, a.lo);
+}
+
+static struct xf xf_sub(struct xf a, struct xf b) { return xf_add(a, xf_neg(b)); }
+
+static struct xf xf_mul(struct xf a, struct xf b)
+{
+    if (xf_zero(&a) || xf_zero(&b))
+        return xf_make(a.sign ^ b.sign, 0, 0, 0);
+    uint64_t hh_h, hh_l, hl_h, hl_l, lh_h, lh_l, ll_h, ll_l;
+    mul64(a.hi, b.hi, &hh_h, &hh_l);
+    mul64(a.hi, b.lo, &hl_h, &hl_l);
+    mul64(a.lo, b.hi, &lh_h, &lh_l);
+    mul64(a.lo, b.lo, &ll_h, &ll_l);
+    /* 256-bit sum, keep the top 128 (+ sticky) */
+    uint64_t w1 = ll_h, w2 = hh_l, w3 = hh_h, c;
+    w1 += hl_l; c = w1 < hl_l;
+    w1 += lh_l; c += w1 < lh_l;
+    w2 += c; c = w2 < c;
+    w2 += hl_h; c += w2 < hl_h;
+    w2 += lh_h; c += w2 < lh_h;
+    w3 += c;
+    uint64_t hi = w3, lo = w2 | ((w1 | ll_l) != 0);
+    /* product of two [1,2) values is in [1,4): value = hi:lo / 2^126 */
+    return xf_make(a.sign ^ b.sign, a.exp + b.exp + 1, hi, lo);
+}
+
+static struct xf xf_div(struct xf a, struct xf b)
+{
+    /* restoring division of 128-bit significands, 128 quotient bits */
+    uint64_t rh = a.hi, rl = a.lo, qh = 0, ql = 0;
+    int carry = 0;
+    for (int k = 0; k < 128; k++) {
+        int bit = 0;
+        if (carry || rh > b.hi || (rh == b.hi && rl >= b.lo)) {
+            sub128(&rh, &rl, b.hi, b.lo);
+            bit = 1;
+        }
+        qh = qh << 1 | ql >> 63;
+        ql = ql << 1 | (uint64_t)bit;
+        carry = (int)(rh >> 63);
+        rh = rh << 1 | rl >> 63;
+        rl <<= 1;
+    }
+    return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | (rh || rl || carry));
+}
+
+static struct xf xf_sqrt(struct xf a)
+{
+    if (xf_zero(&a))
+        return a;
+    int32_t e = a.exp;
+    uint64_t nh = a.hi, nl = 0;
+    if (e & 1) {
+        e--;
+    } else {
+        nl = nh << 63;
+        nh >>= 1;
+    }
+    int inexact, above;
+    uint64_t root = f80_isqrt128(nh, nl, &inexact, &above);
+    struct xf s = xf_make(0, e / 2, root, 0);
+    struct xf half = xf_make(0, -1, 1ull << 63, 0);
+    for (int k = 0; k < 2; k++)
+        s = xf_mul(xf_add(s, xf_div(a, s)), half);
+    return s;
+}
+
+/* Rounds to the 80-bit result; `exact` clear adds a sticky bit (the true
+ * value of a transcendental at these arguments is never representable). */
+static struct f80 xf_round(struct f80_env *e, struct xf a, int exact)
+{
+    if (xf_zero(&a))
+        return f80_make(a.sign, 0, 0);
+    return f80_pack(e, a.sign, a.exp + F80_BIAS, a.hi, a.lo | (uint64_t)!exact, 64);
+}
+
+/* Constants to 128 bits (from a 400-bit computation). */
+static const struct xf XF_LN2 = { 0, -1, 0xB17217F7D1CF79ABull, 0xC9E3B39803F2F6AFull };
+static const struct xf XF_L2E = { 0, 0, 0xB8AA3B295C17F0BBull, 0xBE87FED0691D3E88ull };
+static const struct xf XF_PIO2 = { 0, 0, 0xC90FDAA22168C234ull, 0xC4C6628B80DC1CD1ull };
+static const struct xf XF_2OPI = { 0, -1, 0xA2F9836E4E441529ull, 0xFC2757D1F534DDC0ull };
+/* pi/2 = PIO2_192 * 2^-191, least significant word first */
+static const uint64_t PIO2_192[3] = { 0x29024E088A67CC74ull, 0xC4C6628B80DC1CD1ull, 0xC90FDAA22168C234ull };
+
+static int xf_small(const struct xf *term, const struct xf *sum)
+{
+    return xf_zero(term) || term->exp < sum->exp - 132;
+}
+
+/* expm1(y) = y + y^2/2! + ... for |y| <= ln 2 */
+static struct xf xf_expm1(struct xf y)
+{
+    struct xf sum = y, t = y;
+    for (uint64_t n = 2; n < 60; n++) {
+        t = xf_div(xf_mul(t, y), xf_u64(n));
+        sum = xf_add(sum, t);
+        if (xf_small(&t, &sum))
+            break;
+    }
+    return sum;
+}
+
+/* 2 * atanh(s) = ln((1+s)/(1-s)) for |s| < 0.2 */
+static struct xf xf_2atanh(struct xf s)
+{
+    struct xf s2 = xf_mul(s, s), p = s, sum = s;
+    for (uint64_t n = 3; n < 100; n += 2) {
+        p = xf_mul(p, s2);
+        struct xf t = xf_div(p, xf_u64(n));
+        sum = xf_add(sum, t);
+        if (xf_small(&t, &sum))
+            break;
+    }
+    sum.exp++;
+    return sum;
+}
+
+/* log2 of a positive normal value */
+static struct xf xf_log2(struct xf x)
+{
+    /* x = m * 2^k with m in [sqrt(1/2), sqrt(2)) */
+    int32_t k = x.exp;
+    struct xf m = x;
+    m.exp = 0;
+    if (m.hi > 0xB504F333F9DE6484ull) {
+        m.exp = -1;
+        k++;
+    }
+    struct xf one = xf_u64(1);
+    struct xf s = xf_div(xf_sub(m, one), xf_add(m, one));
+    struct xf l = xf_mul(xf_2atanh(s), XF_L2E);
+    if (k == 0)
+        return l;
+    struct xf kk = xf_u64((uint64_t)(k < 0 ? -(int64_t)k : k));
+    kk.sign = k < 0;
+    return xf_add(kk, l);
+}
+
+/* atan(t) for 0 <= t <= 1: three argument halvings, then the series */
+static struct xf xf_atan01(struct xf t)
+{
+    struct xf one = xf_u64(1);
+    for (int k = 0; k < 3; k++)
+        t = xf_div(t, xf_add(one, xf_sqrt(xf_add(one, xf_mul(t, t)))));
+    struct xf t2 = xf_mul(t, t), p = t, sum = t;
+    for (uint64_t n = 3; n < 100; n += 2) {
+        p = xf_neg(xf_mul(p, t2));
+        struct xf term = xf_div(p, xf_u64(n));
+        sum = xf_add(sum, term);
+        if (xf_small(&term, &sum))
+            break;
+    }
+    sum.exp += 3;
+    return sum;
+}
+
+/* sin and cos of |r| <= ~pi/4 */
+static void xf_sincos_small(struct xf r, struct xf *s, struct xf *c)
+{
+    struct xf r2 = xf_mul(r, r), t = r, ss = r, cc = xf_u64(1), u = cc;
+    for (uint64_t n = 1; n < 40; n++) {
+        t = xf_neg(xf_div(xf_mul(t, r2), xf_u64((2 * n) * (2 * n + 1))));
+        u = xf_neg(xf_div(xf_mul(u, r2), xf_u64((2 * n - 1) * (2 * n))));
+        ss = xf_add(ss, t);
+        cc = xf_add(cc, u);
+        if (xf_small(&t, &ss) && xf_small(&u, &cc))
+            break;
+    }
+    *s = ss;
+    *c = cc;
+}
+
+/* |x| (normal, < 2^63) reduced: r = |x| - k * pi/2, returns k mod 4. */
+static int reduce(const struct unp *x, struct xf *r)
+{
+    struct xf ax = xf_from(x);
+    ax.sign = 0;
+    int32_t ue = x->exp - F80_BIAS;
+    if (ue < -1) {
+        *r = ax;
+        return 0;
+    }
+    struct xf t = xf_mul(ax, XF_2OPI);
+    uint64_t k = 0;
+    if (t.exp >= -1) {
+        /* round to nearest: floor(t + 1/2) */
+        t = xf_add(t, xf_make(0, -1, 1ull << 63, 0));
+        k = t.exp >= 63 ? t.hi : t.hi >> (63 - t.exp);
+    }
+    /* X = mx << (ue + 128) and K * P, both 256-bit, word 0 least significant */
+    uint64_t X[4] = { 0, 0, 0, 0 }, KP[4] = { 0, 0, 0, 0 };
+    int sh = ue + 128, w = sh / 64, b = sh % 64;
+    X[w] = x->hi << b;
+    if (w + 1 < 4)
+        X[w + 1] = b ? x->hi >> (64 - b) : 0;
+    for (int j = 0; j < 3; j++) {
+        uint64_t h, l;
+        mul64(k, PIO2_192[j], &h, &l);
+        uint64_t c = 0;
+        KP[j] += l; c = KP[j] < l;
+        KP[j + 1] += h; uint64_t c2 = KP[j + 1] < h;
+        KP[j + 1] += c; c2 += KP[j + 1] < c;
+        for (int q = j + 2; q < 4 && c2; q++) {
+            KP[q] += c2;
+            c2 = KP[q] < c2;
+        }
+    }
+    /* R = |X - KP| */
+    int neg = 0;
+    for (int j = 3; j >= 0; j--) {
+        if (X[j] != KP[j]) {
+            neg = KP[j] > X[j];
+            break;
+        }
+    }
+    uint64_t *A = neg ? KP : X, *B = neg ? X : KP, R[4], borrow = 0;
+    for (int j = 0; j < 4; j++) {
+        uint64_t d = A[j] - B[j];
+        uint64_t nb = (A[j] < B[j]) || (d < borrow);
+        R[j] = d - borrow;
+        borrow = nb;
+    }
+    int top = 3;
+    while (top > 0 && !R[top])
+        top--;
+    if (!R[top]) {
+        *r = xf_make(0, 0, 0, 0);
+        return (int)(k & 3);
+    }
+    /* top 128 bits starting at word `top` */
+    uint64_t hi = R[top], lo = top > 0 ? R[top - 1] : 0, st = 0;
+    for (int j = top - 2; j >= 0; j--)
+        st |= R[j];
+    *r = xf_make(neg, 64 * top + 63 - 191, hi, lo | (st != 0));
+    return (int)(k & 3);
+}
+
+int f80_sincos(struct f80_env *e, struct f80 a, struct f80 *s, struct f80 *c)
+{
+    struct unp x;
+    struct f80 r;
+    f80_unpack(a, &x);
+    if (f80_nan1(e, &x, &r) || x.cls == U_INF) {
+        if (x.cls == U_INF)
+            r = f80_invalid(e);
+        if (s) *s = r;
+        if (c) *c = r;
+        return 0;
+    }
+    if (x.cls == U_ZERO) {
+        if (s) *s = a;
+        if (c) *c = f80_make(0, F80_BIAS, 1ull << 63);
+        return 0;
+    }
+    if (x.exp - F80_BIAS >= 63)
+        return 1;
+    if (x.den)
+        e->flags |= F80_DE;
+    struct xf rr, ss, cc;
+    int q = reduce(&x, &rr);
+    xf_sincos_small(rr, &ss, &cc);
+    struct xf sv = (q & 1) ? cc : ss, cv = (q & 1) ? ss : cc;
+    if (q == 1 || q == 2)
+        cv = xf_neg(cv);
+    if (q >= 2)
+        sv = xf_neg(sv);
+    if (x.sign)
+        sv = xf_neg(sv);
+    struct f80_env es = *e, ec = *e;
+    if (s) *s = xf_round(&es, sv, 0);
+    if (c) *c = xf_round(&ec, cv, 0);
+    e->flags |= (s ? es.flags : 0) | (c ? ec.flags : 0);
+    if (s && c)
+        e->flags = (uint16_t)((e->flags & ~F80_C1) | (ec.flags & F80_C1));
+    return 0;
+}
+
+int f80_tan(struct f80_env *e, struct f80 a, struct f80 *t)
+{
+    struct unp x;
+    struct f80 r;
+    f80_unpack(a, &x);
+    if (f80_nan1(e, &x, &r) || x.cls == U_INF) {
+        *t = x.cls == U_INF ? f80_invalid(e) : r;
+        return 0;
+    }
+    if (x.cls == U_ZERO) {
+        *t = a;
+        return 0;
+    }
+    if (x.exp - F80_BIAS >= 63)
+        return 1;
+    if (x.den)
+        e->flags |= F80_DE;
+    struct xf rr, ss, cc;
+    int q = reduce(&x, &rr);
+    xf_sincos_small(rr, &ss, &cc);
+    struct xf v = (q & 1) ? xf_neg(xf_div(cc, ss)) : xf_div(ss, cc);
+    if (x.sign)
+        v = xf_neg(v);
+    *t = xf_round(e, v, 0);
+    return 0;
+}
+
+struct f80 f80_f2xm1(struct f80_env *e, struct f80 a)
+{
+    struct unp x;
+    struct f80 r;
+    f80_unpack(a, &x);
+    if (f80_nan1(e, &x, &r))
+        return r;
+    if (x.cls == U_ZERO)
+        return a;
+    if (x.cls == U_INF)
+        return x.sign ? f80_make(1, F80_BIAS, 1ull << 63) : a;
+    if (x.den)
+        e->flags |= F80_DE;
+    if (x.exp == F80_BIAS && x.hi == 1ull << 63)       /* +-1: exact */
+        return x.sign ? f80_make(1, F80_BIAS - 1, 1ull << 63) : a;
+    struct xf v = xf_from(&x);
+    if (v.exp > 6)
+        v.exp = 6;                                      /* undefined range; stay finite */
+    return xf_round(e, xf_expm1(xf_mul(v, XF_LN2)), 0);
+}
+
+/* y * log2(x) special cases shared by FYL2X; returns 1 when decided. */
+static int yl2x_special(struct f80_env *e, const struct unp *y, const struct unp *x, struct f80 *r)
+{
+    if (f80_nan2(e, y, x, r))
+        return 1;
+    if (x->sign && x->cls != U_ZERO) {
+        *r = f80_invalid(e);
+        return 1;
+    }
+    if (x->cls == U_ZERO) {
+        if (y->cls == U_ZERO) {
+            *r = f80_invalid(e);
+            return 1;
+        }
+        if (y->cls != U_INF)
+            e->flags |= F80_ZE;
+        *r = f80_make(!y->sign, 0x7FFF, 1ull << 63);
+        return 1;
+    }
+    int one = x->exp == F80_BIAS && x->hi == 1ull << 63 && !x->den;
+    if (x->cls == U_INF || y->cls == U_INF) {
+        if ((x->cls == U_INF && y->cls == U_ZERO) || (y->cls == U_INF && one)) {
+            *r = f80_invalid(e);
+            return 1;
+        }
+        int lneg = x->cls != U_INF && x->exp < F80_BIAS;   /* log2(x) < 0 */
+        *r = f80_make(y->sign ^ lneg, 0x7FFF, 1ull << 63);
+        return 1;
+    }
+    if (x->den || y->den)
+        e->flags |= F80_DE;
+    if (y->cls == U_ZERO) {
+        *r = f80_make(y->sign ^ (x->exp < F80_BIAS), 0, 0);
+        return 1;
+    }
+    return 0;
+}
+
+struct f80 f80_yl2x(struct f80_env *e, struct f80 y, struct f80 x)
+{
+    struct unp ux, uy;
+    struct f80 r;
+    f80_unpack(x, &ux);
+    f80_unpack(y, &uy);
+    if (yl2x_special(e, &uy, &ux, &r))
+        return r;
+    if (ux.hi == 1ull << 63) {                  /* power of two: exact log */
+        struct f80_env t = *e;
+        t.pc = F80_P64;
+        r = f80_mul(&t, y, f80_from_i64(ux.exp - F80_BIAS));
+        e->flags |= t.flags & ~F80_DE;
+        return r;
+    }
+    return xf_round(e, xf_mul(xf_from(&uy), xf_log2(xf_from(&ux))), 0);
+}
+
+struct f80 f80_yl2xp1(struct f80_env *e, struct f80 y, struct f80 x)
+{
+    struct unp ux, uy;
+    struct f80 r;
+    f80_unpack(x, &ux);
+    f80_unpack(y, &uy);
+    if (f80_nan2(e, &uy, &ux, &r))
+        return r;
+    if (ux.cls == U_ZERO) {
+        if (uy.cls == U_INF)
+            return f80_invalid(e);
+        if (uy.den)
+            e->flags |= F80_DE;
+        return f80_make(ux.sign ^ uy.sign, 0, 0);
+    }
+    struct xf vx = xf_from(&ux), one = xf_u64(1);
+    if (ux.cls == U_INF || (ux.sign && ux.exp >= F80_BIAS)) {   /* x <= -1: out of range */
+        if (!ux.sign)
+            return f80_make(uy.sign, 0x7FFF, 1ull << 63);
+        return f80_invalid(e);
+    }
+    if (uy.cls == U_INF)
+        return f80_make(uy.sign ^ ux.sign, 0x7FFF, 1ull << 63);
+    if (ux.den || uy.den)
+        e->flags |= F80_DE;
+    if (uy.cls == U_ZERO)
+        return f80_make(ux.sign ^ uy.sign, 0, 0);
+    struct xf l;
+    if (vx.exp < -1) {                          /* |x| < 1/2: log1p directly */
+        struct xf s = xf_div(vx, xf_add(xf_u64(2), vx));
+        l = xf_mul(xf_2atanh(s), XF_L2E);
+    } else {
+        l = xf_log2(xf_add(one, vx));
+    }
+    return xf_round(e, xf_mul(xf_from(&uy), l), 0);
+}
+
+struct f80 f80_atan2(struct f80_env *e, struct f80 y, struct f80 x)
+{
+    struct unp ux, uy;
+    struct f80 r;
+    f80_unpack(x, &ux);
+    f80_unpack(y, &uy);
+    if (f80_nan2(e, &uy, &ux, &r))
+        return r;
+    if (ux.den || uy.den)
+        e->flags |= F80_DE;
+    struct xf pio2 = XF_PIO2, pi = XF_PIO2, a;
+    pi.exp++;
+    if (uy.cls == U_ZERO) {
+        if (!ux.sign)
+            return f80_make(uy.sign, 0, 0);
+        a = pi;
+    } else if (ux.cls == U_ZERO) {
+        a = pio2;
+    } else if (uy.cls == U_INF || ux.cls == U_INF) {
+        if (uy.cls == U_INF && ux.cls == U_INF) {
+            struct xf q = pio2;
+            q.exp--;
+            a = ux.sign ? xf_add(q, pio2) : q;
+        } else if (uy.cls == U_INF) {
+            a = pio2;
+        } else {
+            if (!ux.sign)
+                return f80_make(uy.sign, 0, 0);
+            a = pi;
+        }
+    } else {
+        struct xf vy = xf_from(&uy), vx = xf_from(&ux);
+        vy.sign = vx.sign = 0;
+        int swap = vy.exp > vx.exp || (vy.exp == vx.exp && vy.hi > vx.hi);
+        a = swap ? xf_atan01(xf_div(vx, vy)) : xf_atan01(xf_div(vy, vx));
+        if (swap)
+            a = xf_sub(pio2, a);
+        if (ux.sign)
+            a = xf_sub(pi, a);
+    }
+    a.sign = uy.sign;
+    return xf_round(e, a, 0);
+}

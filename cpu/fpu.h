@@ -1,0 +1,52 @@
+/* The x87 FPU and MMX state of the CPU, and the entry points the opcode
+ * table and the core call (cpu/fpu.c, cpu/mmx.c). Saved in snapshots:
+ * fixed-width fields only. MMX registers alias the significands of the
+ * physical registers R0-R7 (Intel SDM vol. 1, 9.5). */
+#ifndef SV_FPU_H
+#define SV_FPU_H
+#include <stdint.h>
+
+struct fpu {
+    uint64_t mant[8];   /* physical registers R0-R7: significands (MM0-MM7) */
+    uint16_t se[8];     /* sign and exponent of R0-R7 */
+    uint16_t fcw;       /* control word */
+    uint16_t fsw;       /* status word, TOP in bits 11-13 */
+    uint16_t tags;      /* bit i set: R_i is not empty (the full tag word is
+                           computed from the contents when stored) */
+    uint16_t fop;       /* last non-control opcode: 11 bits */
+    uint32_t fip, fdp;  /* last non-control instruction / memory operand offsets */
+    uint16_t fcs, fds;  /* ... and their selectors */
+};
+
+/* FSW bits */
+#define FSW_IE 0x0001u
+#define FSW_SF 0x0040u
+#define FSW_ES 0x0080u
+#define FSW_C0 0x0100u
+#define FSW_C1 0x0200u
+#define FSW_C2 0x0400u
+#define FSW_TOP 0x3800u
+#define FSW_C3 0x4000u
+#define FSW_B  0x8000u
+
+struct cpu;
+struct insn;
+
+void fpu_reset(struct fpu *f);     /* power-on state */
+void fpu_init(struct fpu *f);      /* FNINIT */
+/* The full 16-bit tag word (2 bits per physical register) from contents. */
+uint16_t fpu_tag_word(const struct fpu *f);
+
+/* Handlers named in cpu/opcodes.def */
+void op_fpu_esc(struct cpu *c, const struct insn *i);    /* D8-DF */
+void op_fwait(struct cpu *c, const struct insn *i);      /* 9B */
+void op_fxsave(struct cpu *c, const struct insn *i);     /* 0F AE /0 /1 */
+void op_mmx(struct cpu *c, const struct insn *i);        /* 0F 6x 7x Dx Ex Fx */
+void op_emms(struct cpu *c, const struct insn *i);       /* 0F 77 */
+
+/* Shared by fpu.c and mmx.c: #NM/#UD/#MF checks before an MMX instruction,
+ * and the state change after it (TOP = 0, all tags valid). */
+void fpu_mmx_enter(struct cpu *c);
+void fpu_mmx_done(struct cpu *c);
+
+#endif
