@@ -5,6 +5,7 @@
 #include "devices/acpi_tables.h"
 #include <stdlib.h>
 #include <string.h>
+#include "mmu/physmem.h"
 #include "snapshot/state.h"
 
 #define FACS_LEN 64
@@ -199,4 +200,46 @@ void acpi_blobs_free(struct acpi_blobs *b)
     free(b->rsdp);
     free(b->loader);
     memset(b, 0, sizeof(*b));
+}
+
+/* Without firmware (direct kernel boot) the board runs the table-loader
+ * itself: the same commands SeaBIOS would run, with fixed placements. */
+int acpi_install(struct physmem *pm, const struct acpi_blobs *b, uint32_t tables_addr, uint32_t rsdp_addr)
+{
+    struct { const char *name; uint8_t *data; size_t len; uint32_t addr; } f[2] = {
+        { TABLES, NULL, b->tables_len, tables_addr }, { RSDP, NULL, b->rsdp_len, rsdp_addr },
+    };
+    f[0].data = malloc(b->tables_len);
+    f[1].data = malloc(b->rsdp_len);
+    int ok = f[0].data && f[1].data;
+    if (ok) {
+        memcpy(f[0].data, b->tables, b->tables_len);
+        memcpy(f[1].data, b->rsdp, b->rsdp_len);
+    }
+    for (size_t off = 0; ok && off < b->loader_len; off += ACPI_LOADER_ENTRY_SIZE) {
+        const uint8_t *e = b->loader + off;
+        int d = strncmp((const char *)e + 4, RSDP, 56) == 0;
+        uint32_t cmd = get_le32(e);
+        if (cmd == ACPI_LOADER_ADD_POINTER) {
+            int s = strncmp((const char *)e + 60, RSDP, 56) == 0;
+            uint32_t o = get_le32(e + 116);
+            ok = o + 4 <= f[d].len;
+            if (ok)
+                put_le32(f[d].data + o, get_le32(f[d].data + o) + f[s].addr);
+        } else if (cmd == ACPI_LOADER_ADD_CHECKSUM) {
+            uint32_t o = get_le32(e + 60), start = get_le32(e + 64), len = get_le32(e + 68);
+            ok = o < f[d].len && start <= f[d].len && len <= f[d].len - start;
+            if (ok) {
+                f[d].data[o] = 0;
+                f[d].data[o] = acpi_checksum(f[d].data + start, len);
+            }
+        }
+    }
+    if (ok) {
+        phys_write_block(pm, tables_addr, f[0].data, f[0].len);
+        phys_write_block(pm, rsdp_addr, f[1].data, f[1].len);
+    }
+    free(f[0].data);
+    free(f[1].data);
+    return ok ? 0 : -1;
 }

@@ -42,6 +42,12 @@ void acpi_blobs_free(struct acpi_blobs *b);
 /* Sum of bytes, for table checksums (the result is what makes the sum 0). */
 uint8_t acpi_checksum(const uint8_t *p, size_t len);
 
+/* Runs the loader commands itself, placing the tables at tables_addr (64-byte
+ * aligned) and the RSDP at rsdp_addr (16-byte aligned, in 0xE0000-0xFFFFF),
+ * for boots without firmware. Returns 0 or -1 (malformed blobs). */
+struct physmem;
+int acpi_install(struct physmem *pm, const struct acpi_blobs *b, uint32_t tables_addr, uint32_t rsdp_addr);
+
 extern const uint8_t acpi_dsdt_aml[];
 extern const size_t acpi_dsdt_aml_len;
 

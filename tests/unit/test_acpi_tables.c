@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "devices/acpi_tables.h"
+#include "mmu/physmem.h"
 #include "snapshot/state.h"
 
 /* A guest memory image: the tables blob at 0x100000, the RSDP at 0xF0000. */
@@ -108,11 +109,33 @@ START_TEST(test_tables_after_loader)
 }
 END_TEST
 
+/* The board's own loader (direct kernel boot) gives the same bytes. */
+START_TEST(test_install_matches_loader)
+{
+    struct acpi_blobs b;
+    struct acpi_config c = cfg(1);
+    struct physmem pm;
+    memset(mem, 0, sizeof(mem));
+    ck_assert_int_eq(acpi_build(&c, &b), 0);
+    run_loader(&b);
+    ck_assert_int_eq(physmem_init(&pm, 2u << 20), 0);
+    ck_assert_int_eq(acpi_install(&pm, &b, 0x100000, 0xF0000), 0);
+    uint8_t got[8192];
+    phys_read_block(&pm, 0x100000, got, b.tables_len);
+    ck_assert_mem_eq(got, mem + 0x100000, b.tables_len);
+    phys_read_block(&pm, 0xF0000, got, 20);
+    ck_assert_mem_eq(got, mem + 0xF0000, 20);
+    physmem_free(&pm);
+    acpi_blobs_free(&b);
+}
+END_TEST
+
 Suite *acpi_tables_suite(void)
 {
     Suite *s = suite_create("acpi_tables");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_tables_after_loader, 0, 2);
+    tcase_add_test(tc, test_install_matches_loader);
     suite_add_tcase(s, tc);
     return s;
 }
