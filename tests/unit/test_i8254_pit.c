@@ -36,6 +36,8 @@ static void rig_setup(struct rig *r)
     vclock_init(&r->clk);
     pit_init(&r->pit, &r->clk);
     irq_connect(&r->pit.ch[0].out, sink, r, 0);
+    /* Connecting reports the power-up level; that is not an edge of OUT. */
+    r->nrise = r->nfall = 0;
     r->level = r->pit.ch[0].out.level;
 }
 
