@@ -10,6 +10,8 @@ void runloop_init(struct runloop *rl, struct cpu *cpu, struct vclock *clock)
     rl->limit_ns = VCLOCK_NEVER;
     rl->stop = 0;
     rl->halt_skipped_ns = 0;
+    rl->poll = NULL;
+    rl->poll_opaque = NULL;
 }
 
 void runloop_stop(struct runloop *rl)
@@ -25,6 +27,7 @@ const char *runloop_exit_name(enum runloop_exit e)
     case RUNLOOP_TIMEOUT: return "timeout";
     case RUNLOOP_SHUTDOWN: return "triple fault";
     case RUNLOOP_STOPPED: return "stopped";
+    case RUNLOOP_POWEROFF: return "powered off";
     }
     return "?";
 }
@@ -62,6 +65,8 @@ enum runloop_exit runloop_run(struct runloop *rl)
     struct cpu *cpu = rl->cpu;
     struct vclock *clock = rl->clock;
     for (;;) {
+        if (rl->poll)
+            rl->poll(rl->poll_opaque);
         if (rl->stop)
             return RUNLOOP_STOPPED;
         if (cpu->shutdown)

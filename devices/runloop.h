@@ -22,7 +22,12 @@ enum runloop_exit {
     RUNLOOP_TIMEOUT,    /* the virtual-time limit was reached */
     RUNLOOP_SHUTDOWN,   /* triple fault */
     RUNLOOP_STOPPED,    /* runloop_stop() was called (signal, UI) */
+    RUNLOOP_POWEROFF,   /* the guest switched the machine off (set by the board) */
 };
+
+/* Called at every slice boundary: host backends (serial input) are polled
+ * here, so their input enters the guest only between slices. */
+typedef void runloop_poll_fn(void *opaque);
 
 struct runloop {
     struct cpu *cpu;
@@ -30,6 +35,8 @@ struct runloop {
     uint64_t limit_ns;      /* stop when virtual time reaches this; VCLOCK_NEVER: no limit */
     volatile int stop;      /* set by runloop_stop() */
     uint64_t halt_skipped_ns; /* virtual time skipped in HLT (statistics) */
+    runloop_poll_fn *poll;
+    void *poll_opaque;
 };
 
 void runloop_init(struct runloop *rl, struct cpu *cpu, struct vclock *clock);

@@ -10,31 +10,54 @@
 void options_usage(FILE *out)
 {
     fprintf(out,
-        "Usage: softvisor [options] [ROM]\n"
-        "Softvisor: a pure-software x86 PC emulator.\n"
+        "Usage: softvisor [options] [FIRMWARE]\n"
+        "Softvisor: a pure-software x86 PC emulator (i440FX/PIIX PC, SeaBIOS).\n"
         "\n"
-        "Options:\n"
-        "  --rom FILE          flat firmware ROM image (same as the ROM argument):\n"
-        "                      a multiple of 4 KiB, at most 1 MiB; mapped at the top\n"
-        "                      of the 4 GiB space, its last 128 KiB also at 0xE0000\n"
+        "Machine:\n"
+        "  --bios FILE         firmware image (also the FIRMWARE argument; --rom is the\n"
+        "                      same): a multiple of 4 KiB, at most 1 MiB, mapped at the\n"
+        "                      top of 4 GiB with its last 128 KiB below 1 MiB.\n"
+        "                      Default: " DEFAULT_BIOS " (package seabios)\n"
+        "  --vgabios FILE      VGA option ROM in the PCI VGA's ROM BAR, or 'none'.\n"
+        "                      Default: " DEFAULT_VGABIOS "\n"
         "  -m, --memory MIB    guest RAM in MiB, %u-%u (default %u)\n"
+        "  --apic              add a local APIC and an I/O APIC (and the ACPI MADT)\n"
+        "  --rtc-start WHEN    RTC start: 'now' (host clock) or seconds since 1970 UTC\n"
+        "                      (default %d, 2026-01-01, so runs are reproducible)\n"
+        "\n"
+        "Storage and boot:\n"
+        "  --disk FILE[,ro]    raw disk image on IDE (up to %d; ',ro' opens it\n"
+        "                      read-only and the guest can never write it)\n"
+        "  --cdrom FILE        ISO image in the IDE CD-ROM (secondary master)\n"
+        "  --floppy FILE       1.44 MB (or 720 KB, 2.88 MB) floppy image\n"
+        "  --boot DEV          first boot device: disk, cdrom or floppy\n"
+        "  --kernel FILE       boot a Linux bzImage or multiboot kernel directly;\n"
+        "                      Softvisor loads it itself and SeaBIOS does not run\n"
+        "  --initrd FILE       initial ramdisk for --kernel\n"
+        "  --append CMDLINE    kernel command line for --kernel\n"
+        "\n"
+        "Input and output:\n"
         "  --headless          run without a window (the only mode so far)\n"
+        "  --serial SPEC       next serial port (COM1, then COM2...): stdio, null,\n"
+        "                      file:PATH, tcp:HOST:PORT or unix:PATH (listening);\n"
+        "                      default: COM1 on stdio. On a terminal, Ctrl-A x quits\n"
+        "  --debugcon DEST     debug console (ports 0x402 and 0xE9; SeaBIOS logs to\n"
+        "                      0x402): stdio, none (default) or a file name\n"
+        "  --screen-dump FILE  write the VGA text screen as UTF-8 text at exit\n"
         "  --timeout SECONDS   stop after SECONDS of virtual time (decimals allowed);\n"
-        "                      virtual time is 10 ns per instruction, plus the time\n"
+        "                      virtual time is 10 ns per instruction plus the time\n"
         "                      skipped while halted, so a timeout is reproducible\n"
-        "  --debugcon DEST     where debug-console output (port 0xE9) goes:\n"
-        "                      stdio (default), none, or a file name\n"
         "  --stats             print statistics on stderr at exit: instructions,\n"
         "                      virtual and host time, MIPS, blocks, TLB hits\n"
         "  -h, --help          print this help and exit\n"
         "\n"
         "Exit status:\n"
-        "  0  the guest halted (HLT with interrupts off) or powered off\n"
-        "  1  host error (unreadable or bad ROM file, out of memory)\n"
+        "  0  the guest powered off (ACPI S5), or halted with interrupts off\n"
+        "  1  host error (missing or bad firmware, disk, kernel; out of memory)\n"
         "  2  usage error (unknown option, bad value)\n"
         "  3  the --timeout was reached\n"
         "  4  the guest triple-faulted\n",
-        PC_RAM_MIB_MIN, PC_RAM_MIB_MAX, PC_RAM_MIB_DEFAULT);
+        PC_RAM_MIB_MIN, PC_RAM_MIB_MAX, PC_RAM_MIB_DEFAULT, DEFAULT_RTC_START, OPT_MAX_DISKS);
 }
 
 static int usage_error(const char *opt, const char *val, const char *why)
@@ -74,47 +97,127 @@ static int parse_timeout(struct options *o, const char *opt, const char *v)
     return 0;
 }
 
-/* Options that take a value. */
-static int takes_value(const char *name)
+static int parse_rtc(struct options *o, const char *opt, const char *v)
 {
-    return !strcmp(name, "--rom") || !strcmp(name, "--memory") || !strcmp(name, "-m") ||
-           !strcmp(name, "--timeout") || !strcmp(name, "--debugcon");
+    if (!strcmp(v, "now")) {
+        o->rtc_start = -1;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long t = strtoll(v, &end, 10);
+    if (!*v || *end || errno || t < 0 || t > 4102444799LL)
+        return usage_error(opt, v, "is not 'now' or seconds since 1970 (up to 2099)");
+    o->rtc_start = t;
+    return 0;
 }
 
-static int is_flag(const char *name)
+static int add_disk(struct options *o, const char *opt, const char *v)
 {
-    return !strcmp(name, "--headless") || !strcmp(name, "--stats") ||
-           !strcmp(name, "--help") || !strcmp(name, "-h");
+    if (o->ndisks >= OPT_MAX_DISKS)
+        return usage_error(opt, v, "is one disk too many");
+    size_t n = strlen(v);
+    int ro = n > 3 && !strcmp(v + n - 3, ",ro");
+    if (!*v || (ro && n == 3))
+        return usage_error(opt, NULL, "empty file name");
+    if (ro) {
+        char *copy = strdup(v);
+        if (!copy)
+            return usage_error(opt, v, "out of memory");
+        copy[n - 3] = 0;
+        v = copy;                         /* lives until exit */
+    }
+    o->disk[o->ndisks] = v;
+    o->disk_ro[o->ndisks++] = ro;
+    return 0;
 }
 
-static int set_rom(struct options *o, const char *v)
+static int parse_boot(struct options *o, const char *opt, const char *v)
 {
-    if (o->rom)
-        return usage_error(v, NULL, "a second ROM image (only one is allowed)");
+    if (!strcmp(v, "disk") || !strcmp(v, "c"))
+        o->boot = PC_BOOT_DISK;
+    else if (!strcmp(v, "cdrom") || !strcmp(v, "d"))
+        o->boot = PC_BOOT_CDROM;
+    else if (!strcmp(v, "floppy") || !strcmp(v, "a"))
+        o->boot = PC_BOOT_FLOPPY;
+    else
+        return usage_error(opt, v, "is not disk, cdrom or floppy");
+    return 0;
+}
+
+static const char *const valued[] = {
+    "--bios", "--rom", "--vgabios", "--memory", "-m", "--timeout", "--debugcon", "--serial",
+    "--screen-dump", "--disk", "--cdrom", "--floppy", "--boot", "--kernel", "--initrd",
+    "--append", "--rtc-start", NULL
+};
+static const char *const flags[] = { "--headless", "--stats", "--help", "-h", "--apic", NULL };
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, name))
+            return 1;
+    return 0;
+}
+
+static int set_string(const char **dst, const char *opt, const char *v)
+{
     if (!*v)
-        return usage_error("--rom", NULL, "empty file name");
-    o->rom = v;
+        return usage_error(opt, NULL, "empty value");
+    if (*dst)
+        return usage_error(opt, v, "given twice");
+    *dst = v;
     return 0;
 }
 
 static int apply(struct options *o, const char *name, const char *v)
 {
-    if (!strcmp(name, "--rom"))
-        return set_rom(o, v);
+    if (!strcmp(name, "--bios") || !strcmp(name, "--rom"))
+        return set_string(&o->bios, name, v);
+    if (!strcmp(name, "--vgabios"))
+        return set_string(&o->vgabios, name, v);
     if (!strcmp(name, "--memory") || !strcmp(name, "-m"))
         return parse_memory(o, name, v);
     if (!strcmp(name, "--timeout"))
         return parse_timeout(o, name, v);
     if (!strcmp(name, "--debugcon")) {
+        o->debugcon = NULL;
+        return set_string(&o->debugcon, name, v);
+    }
+    if (!strcmp(name, "--serial")) {
+        if (o->nserial >= OPT_MAX_SERIAL)
+            return usage_error(name, v, "is one serial port too many (COM1-COM4)");
         if (!*v)
-            return usage_error(name, NULL, "empty destination");
-        o->debugcon = v;
+            return usage_error(name, NULL, "empty value");
+        o->serial[o->nserial++] = v;
         return 0;
     }
+    if (!strcmp(name, "--screen-dump"))
+        return set_string(&o->screen_dump, name, v);
+    if (!strcmp(name, "--disk"))
+        return add_disk(o, name, v);
+    if (!strcmp(name, "--cdrom"))
+        return set_string(&o->cdrom, name, v);
+    if (!strcmp(name, "--floppy"))
+        return set_string(&o->floppy, name, v);
+    if (!strcmp(name, "--boot"))
+        return parse_boot(o, name, v);
+    if (!strcmp(name, "--kernel"))
+        return set_string(&o->kernel, name, v);
+    if (!strcmp(name, "--initrd"))
+        return set_string(&o->initrd, name, v);
+    if (!strcmp(name, "--append")) {
+        o->append = v;
+        return 0;
+    }
+    if (!strcmp(name, "--rtc-start"))
+        return parse_rtc(o, name, v);
     if (!strcmp(name, "--headless"))
         o->headless = 1;
     else if (!strcmp(name, "--stats"))
         o->stats = 1;
+    else if (!strcmp(name, "--apic"))
+        o->apic = 1;
     else if (!strcmp(name, "--help") || !strcmp(name, "-h"))
         o->help = 1;
     else
@@ -138,8 +241,8 @@ static int parse_one(struct options *o, int argc, char **argv, int i)
     name[len] = 0;
     if (eq)
         v = eq + 1;
-    if (!takes_value(name)) {
-        if (!is_flag(name))
+    if (!in_list(valued, name)) {
+        if (!in_list(flags, name))
             return -usage_error(name, NULL, "unknown option");
         if (v)
             return -usage_error(name, NULL, "takes no value");
@@ -157,12 +260,15 @@ int options_parse(struct options *o, int argc, char **argv)
     memset(o, 0, sizeof(*o));
     o->ram_mib = PC_RAM_MIB_DEFAULT;
     o->timeout_ns = UINT64_MAX;
-    o->debugcon = "stdio";
+    o->debugcon = "none";
+    o->rtc_start = DEFAULT_RTC_START;
     int only_args = 0;
     for (int i = 1; i < argc;) {
         const char *a = argv[i];
         if (only_args || a[0] != '-' || !a[1]) {
-            if (set_rom(o, a))
+            if (o->bios)
+                return usage_error(a, NULL, "a second firmware image (only one is allowed)");
+            if (set_string(&o->bios, "FIRMWARE", a))
                 return EXIT_USAGE;
             i++;
         } else if (!strcmp(a, "--")) {
@@ -175,5 +281,7 @@ int options_parse(struct options *o, int argc, char **argv)
             i += n;
         }
     }
+    if ((o->initrd || o->append) && !o->kernel)
+        return usage_error(o->initrd ? "--initrd" : "--append", NULL, "needs --kernel");
     return 0;
 }
