@@ -222,9 +222,9 @@ int decode_insn(struct insn *i, decode_fetch_fn *fetch, void *ctx, int default32
     i->cls = e->cls;
     i->flags = e->flags;
     if (!i->fn || (memonly && i->mod == 3) ||
-        (i->lock && (!(e->flags & F_LOCK) || i->mod == 3))) {
+        (i->lock && (!(e->flags & OPF_LOCK) || i->mod == 3))) {
         i->fn = op_ud;
-        i->flags |= F_END;
+        i->flags |= OPF_END;
     }
     return DEC_OK;
 }

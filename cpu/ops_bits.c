@@ -238,6 +238,7 @@ void op_das(struct cpu *c, const struct insn *i)
     uint32_t f = eflags_now(c), al = c->regs[R_EAX] & 0xFF, old = al, nf = 0;
     int cf = 0;
     if ((al & 0xF) > 9 || (f & FL_AF)) {
+        cf = (f & FL_CF) || al < 6;
         al -= 6;
         nf |= FL_AF;
     }
