@@ -36,6 +36,9 @@
  *   SI/DI unchanged.
  * K_POP_MEM: POP to a memory operand that faults leaves SP incremented on the
  *   286; the i686 is precise and restores SP.
+ * K_NO_FSGS: the 286 has no FS/GS: MOV FS/GS (8E /4, /5) is #UD (6) there.
+ * K_IDIV_OVF: 286 IDIV misses some quotient overflows (no #DE) and leaves
+ *   0x80 (byte) or 0x8000 (word) as the quotient; the i686 raises #DE.
  * K_AAM0: AAM 0 updates SF/ZF/PF on the 286 before raising #DE; the i686
  *   changes no flags (precise exception). */
 #define KNOWN_SS_FAULT 1
@@ -44,6 +47,8 @@
 #define KNOWN_STRING_WRAP 1
 #define KNOWN_POP_MEM 1
 #define KNOWN_AAM0 1
+#define KNOWN_NO_FSGS 1
+#define KNOWN_IDIV_OVF 1
 
 #define MAX_FILES 4096
 #define MAX_PATH 4096
@@ -529,6 +534,13 @@ static int known_286(const struct test *t, int first_exc, const char *base)
     if (KNOWN_STRING_WRAP && string && (i.opc & 1) && (!t->has_excp || t->excp_vec == EXC_GP) &&
         (first_exc == EXC_GP || first_exc == EXC_SS))
         return 1;
+    if (KNOWN_NO_FSGS && i.opc == 0x8E && (i.reg == S_FS || i.reg == S_GS) && t->has_excp && t->excp_vec == EXC_UD)
+        return 1;
+    if (KNOWN_IDIV_OVF && (i.opc == 0xF6 || i.opc == 0xF7) && i.reg == 7 && !t->has_excp && first_exc == EXC_DE) {
+        uint16_t ax = (t->fina_present & 1) ? t->fina[0] : t->init[0];
+        if (i.opc == 0xF6 ? (ax & 0xFF) == 0x80 : ax == 0x8000)
+            return 1;
+    }
     if (KNOWN_POP_MEM && !strncmp(base, "8F.", 3) && t->has_excp && t->excp_vec == EXC_GP && first_exc == EXC_GP)
         return 1;
     return 0;
