@@ -729,7 +729,7 @@ static int run_file(struct runner *R, const char *path, struct stats *total)
         ram_clear(R, &t.fina_ram);
     }
     if (!err && (k < 0 || !seen_header)) {
-        why = seen_header ? "truncated or corrupt chunk" : "empty file";
+        why = seen_header ? "truncated or corrupt chunk" : k < 0 ? "not a MOO file" : "empty file";
         err = 1;
     }
     if (!err && ntests != count) {
