@@ -1,6 +1,6 @@
 /* Decoded-block cache: straight-line runs of decoded instructions keyed by
  * the guest-physical address of their first byte and CS.D. Blocks end at a
- * control transfer or mode change (F_END), at the page end and at BLOCK_MAX
+ * control transfer or mode change (OPF_END), at the page end and at BLOCK_MAX
  * instructions; an instruction that crosses a page (or is on MMIO) is decoded
  * afresh each time. Pages holding blocks are marked in physmem; a write to
  * one calls block_code_write(), which kills that page's blocks. */
@@ -242,7 +242,7 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
         src.off += i->len;
         src.eip += i->len;
         b->bytes += i->len;
-        if ((i->flags & F_END) || src.off >= PM_PAGE_SIZE)
+        if ((i->flags & OPF_END) || src.off >= PM_PAGE_SIZE)
             break;
     }
     if (b->n == 0)

@@ -137,6 +137,7 @@ static void deliver_fault(struct cpu *c)
     c->in_exception = 1;
     c->exc_prev = vec;
     c->halted = 0;
+    c->icount++;   /* a delivered fault counts, so a fault loop still ends the budget */
     cpu_deliver(c, vec, INTR_EXCEPTION, err, c->eip);
     c->in_exception = 0;
 }

@@ -133,7 +133,10 @@ static const struct opdesc *lookup(struct insn *i, struct dstate *d)
             i->has_modrm = 1;
             i->modrm = (uint8_t)next(d, 1);
             i->reg = (i->modrm >> 3) & 7;
-            return &opcode_table[OPKEY(i->opc, i->reg)];
+            const struct opdesc *m = &opcode_table[OPKEY(i->opc, i->reg)];
+            /* an undefined member still decodes with its group's operand
+             * layout, so its length is right for the #UD and for listings */
+            return m->fn ? m : &opcode_table[OPKEY(i->opc, r)];
         }
     }
     return e;
@@ -219,12 +222,14 @@ int decode_insn(struct insn *i, decode_fetch_fn *fetch, void *ctx, int default32
     i->len = (uint8_t)d.n;
     i->key = (uint16_t)(e - opcode_table);
     i->fn = e->fn;
+    if (i->has_modrm && e != &opcode_table[OPKEY(i->opc, -1)] && e != &opcode_table[OPKEY(i->opc, i->reg)])
+        i->fn = NULL;   /* undefined group member */
     i->cls = e->cls;
     i->flags = e->flags;
     if (!i->fn || (memonly && i->mod == 3) ||
-        (i->lock && (!(e->flags & F_LOCK) || i->mod == 3))) {
+        (i->lock && (!(e->flags & OPF_LOCK) || i->mod == 3))) {
         i->fn = op_ud;
-        i->flags |= F_END;
+        i->flags |= OPF_END;
     }
     return DEC_OK;
 }

@@ -41,9 +41,8 @@ enum opd {
 };
 
 /* Table entry flags */
-#define F_LOCK 0x01   /* LOCK allowed (with a memory destination) */
-#define F_END  0x02   /* ends the decoded block (control transfer, mode change) */
-#define F_O1   0x04   /* ModRM reg field must be 0 ... (unused) */
+#define OPF_LOCK 0x01   /* LOCK allowed (with a memory destination) */
+#define OPF_END  0x02   /* ends the decoded block (control transfer, mode change) */
 
 struct opdesc {
     const char *name;

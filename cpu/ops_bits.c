@@ -113,7 +113,7 @@ void op_shld_shrd(struct cpu *c, const struct insn *i)
     if (left) {
         uint64_t v = ((uint64_t)a << bits | b) << n;
         r = (uint32_t)(v >> bits) & sz_mask(s);
-        cf = (uint32_t)(v >> (2 * bits)) & 1;
+        cf = n <= bits ? (a >> (bits - n)) & 1 : (b >> (2 * bits - n)) & 1;
     } else {
         uint64_t v = (uint64_t)b << bits | a;
         r = (uint32_t)(v >> n) & sz_mask(s);
@@ -238,6 +238,7 @@ void op_das(struct cpu *c, const struct insn *i)
     uint32_t f = eflags_now(c), al = c->regs[R_EAX] & 0xFF, old = al, nf = 0;
     int cf = 0;
     if ((al & 0xF) > 9 || (f & FL_AF)) {
+        cf = (f & FL_CF) || al < 6;
         al -= 6;
         nf |= FL_AF;
     }

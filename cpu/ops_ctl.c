@@ -72,8 +72,8 @@ void op_loop(struct cpu *c, const struct insn *i)
 
 /* ---- far transfers ---- */
 
-void op_callf_ap(struct cpu *c, const struct insn *i) { cpu_far_call(c, (uint16_t)i->imm2, i->imm, i->opsize, c->eip); }
-void op_jmpf_ap(struct cpu *c, const struct insn *i) { cpu_far_jmp(c, (uint16_t)i->imm2, i->imm, i->opsize, c->eip); }
+void op_callf_ap(struct cpu *c, const struct insn *i) { cpu_far_call(c, (uint16_t)i->imm2, i->imm, i->opsize * 8, c->eip); }
+void op_jmpf_ap(struct cpu *c, const struct insn *i) { cpu_far_jmp(c, (uint16_t)i->imm2, i->imm, i->opsize * 8, c->eip); }
 
 static void far_ptr(struct cpu *c, const struct insn *i, uint16_t *sel, uint32_t *off)
 {
@@ -87,7 +87,7 @@ void op_callf_mp(struct cpu *c, const struct insn *i)
     uint16_t sel;
     uint32_t off;
     far_ptr(c, i, &sel, &off);
-    cpu_far_call(c, sel, off, i->opsize, c->eip);
+    cpu_far_call(c, sel, off, i->opsize * 8, c->eip);
 }
 
 void op_jmpf_mp(struct cpu *c, const struct insn *i)
@@ -95,12 +95,12 @@ void op_jmpf_mp(struct cpu *c, const struct insn *i)
     uint16_t sel;
     uint32_t off;
     far_ptr(c, i, &sel, &off);
-    cpu_far_jmp(c, sel, off, i->opsize, c->eip);
+    cpu_far_jmp(c, sel, off, i->opsize * 8, c->eip);
 }
 
 void op_retf(struct cpu *c, const struct insn *i)
 {
-    cpu_far_ret(c, i->opsize, i->opc == 0xCA ? (uint16_t)i->imm : 0);
+    cpu_far_ret(c, i->opsize * 8, i->opc == 0xCA ? (uint16_t)i->imm : 0);
 }
 
 /* ---- interrupts ---- */
@@ -144,7 +144,7 @@ void op_iret(struct cpu *c, const struct insn *i)
 {
     v86_iopl_check(c);
     flags_fold(c);
-    cpu_iret(c, i->opsize);
+    cpu_iret(c, i->opsize * 8);
 }
 
 void op_bound(struct cpu *c, const struct insn *i)
