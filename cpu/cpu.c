@@ -186,7 +186,7 @@ static void run_block(struct cpu *c, struct block *b, const struct insn *single,
         if (!(c->segs[S_CS].flags & SEGF_DB))
             expect &= 0xFFFF;
         run_insn(c, &ins[k]);
-        if (c->eip != expect || block_current_dirty(c) || c->icount >= end)
+        if (c->eip != expect || block_current_dirty(c) || c->icount >= end || c->exit_request)
             break;
     }
     block_set_current(c, NULL);

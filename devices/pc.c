@@ -39,7 +39,7 @@
 #define PORT_PCI_ADDR   0xCF8
 #define PORT_PCI_DATA   0xCFC
 #define PORT_GPE0       0xAFE0
-#define PORT_ACPI_PM    0xB000     /* where SeaBIOS (and our direct boot) put PMBA */
+#define PORT_ACPI_PM    0x600      /* where SeaBIOS puts PMBA when it gets a table-loader */
 static const uint16_t uart_ports[PC_SERIAL_PORTS] = { 0x3F8, 0x2F8, 0x3E8, 0x2E8 };
 static const uint8_t uart_irqs[PC_SERIAL_PORTS] = { 4, 3, 4, 3 };
 
@@ -376,7 +376,10 @@ static int add_legacy(struct pc *pc)
         map_io(pc, PORT_FDC, 6, &fdc_bus_ops, &pc->fdc) < 0 ||
         map_io(pc, PORT_FDC + 7, 1, &fdc_dir_ops, &pc->fdc) < 0)
         return -1;
-    if (pc->cfg.floppy && fdc_insert(&pc->fdc, 0, pc->cfg.floppy) < 0)
+    /* No image, no drive: the firmware should not try to boot from it. */
+    if (!pc->cfg.floppy)
+        fdc_set_drive_type(&pc->fdc, 0, FDC_TYPE_NONE);
+    else if (fdc_insert(&pc->fdc, 0, pc->cfg.floppy) < 0)
         return -2;
     for (int i = 0; i < PC_SERIAL_PORTS; i++) {
         uart_init(&pc->uart[i], &pc->clock);
@@ -514,8 +517,6 @@ static int add_fw_cfg(struct pc *pc)
     put_le64(pc->e820 + 8, ram);
     put_le32(pc->e820 + 16, E820_RAM);
     fw_cfg_add_file(fw, "etc/e820", pc->e820, 20);
-    uint32_t wait = 0;                                   /* no retry delay after a failed boot */
-    fw_cfg_add_file(fw, "etc/boot-fail-wait", &wait, 4);
     struct acpi_config ac = pc_acpi_config(pc);
     if (acpi_build(&ac, &pc->acpi_blobs) < 0)
         return -1;
@@ -605,9 +606,12 @@ static int boot_kernel(struct pc *pc, char *err, size_t errlen)
         return -1;
     }
     struct boot_entry e;
+    char why[256];
     if (kernel_boot_load(&pc->pm, pc->cfg.kernel, pc->cfg.kernel_size, pc->cfg.initrd,
-                         pc->cfg.initrd_size, pc->cfg.cmdline, map, nmap, acpi_at, &e, err, errlen) < 0)
+                         pc->cfg.initrd_size, pc->cfg.cmdline, map, nmap, acpi_at, &e, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", pc->cfg.kernel_name ? pc->cfg.kernel_name : "kernel", why);
         return -1;
+    }
     kernel_boot_enter(&pc->cpu, &pc->pm, &e);
     return 0;
 }

@@ -62,6 +62,7 @@ struct pc_config {
     enum pc_boot boot;
     const uint8_t *kernel;            /* --kernel: boot it directly, without firmware */
     size_t kernel_size;
+    const char *kernel_name;          /* for messages */
     const uint8_t *initrd;
     size_t initrd_size;
     const char *cmdline;

@@ -5,7 +5,8 @@
  * SUS_TYP 0 (soft off, our DSDT's \_S5) powers the machine off. The APM
  * control port stands in for SMM: ACPI enable/disable commands set or clear
  * SCI_EN directly. Not modelled: SMI, suspend states other than soft off,
- * SMBus, GPIO, device monitors and throttling. */
+ * SMBus, GPIO, device monitors and throttling. SMM is absent: DEVACTB reports
+ * the APM-control SMI as already enabled, so firmware skips SMM set-up. */
 #include "devices/piix4_acpi.h"
 #include <string.h>
 
@@ -193,6 +194,10 @@ static void piix4_reset(void *dev)
     a->apmc = a->apms = 0;
     pci_put32(&a->pci, PIIX4_PMBA, 1);
     a->pci.config[PIIX4_PMREGMISC] = 0;
+    /* DEVACTB bit 25 (APMC_EN) reads as set: there is no SMM here, and
+     * firmware that finds it set takes SMM set-up as done (QEMU does the
+     * same when it runs without SMM). */
+    a->pci.config[0x5B] = 0x02;
     a->pci.config[PCI_INT_LINE] = 0;
     piix4_update_pm_base(a);
     piix4_update_sci(a);

@@ -150,6 +150,7 @@ static int load_kernel(struct session *s, struct pc_config *cfg)
     if (pc_read_file(s->o.kernel, &s->kernel, &cfg->kernel_size, 256u << 20, err, sizeof(err)) < 0)
         return fail(err);
     cfg->kernel = s->kernel;
+    cfg->kernel_name = s->o.kernel;
     if (s->o.initrd) {
         if (pc_read_file(s->o.initrd, &s->initrd, &cfg->initrd_size, 2048u << 20, err, sizeof(err)) < 0)
             return fail(err);

@@ -7,6 +7,9 @@ case_name=$1 sv=$2 romdir=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 demo=$romdir/demo.bin
+bios=/usr/share/seabios/bios.bin
+# The demo ROM only talks on the debug console; keep serial off stdin/stdout.
+q="--serial null"
 
 fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
 
@@ -29,21 +32,58 @@ one_line() {
 case $case_name in
 help)
     run 0 --help
-    for opt in --rom --memory -m --headless --timeout --debugcon --stats --help; do
+    for opt in --bios --rom --memory -m --headless --timeout --debugcon --stats --help \
+               --serial --screen-dump --disk --cdrom --floppy --boot --kernel --initrd --append; do
         grep -q -- "$opt" out || fail "--help does not mention $opt"
     done
     for st in 0 1 2 3 4; do
         grep -q "^  $st  " out || fail "--help does not document exit status $st"
     done
     [ ! -s err ] || fail "--help wrote to stderr" ;;
-no_rom)
-    run 2; one_line "no ROM" ;;
+seabios)
+    # The distribution's SeaBIOS, headless, no disk: its log on the debug
+    # console, its screen through the VGA BIOS, twice with the same result.
+    [ -f "$bios" ] || { echo "SKIP: $bios not installed (package seabios)" >&2; exit 77; }
+    for i in 1 2; do
+        run 3 --headless --timeout 30 --debugcon log$i.txt --screen-dump screen$i.txt --stats $q
+        grep "instructions retired" err >count$i
+    done
+    head -c 17 log1.txt | grep -q "^SeaBIOS (version" || fail "log does not begin with SeaBIOS (version"
+    grep -q "SeaBIOS (version" screen1.txt || fail "no SeaBIOS banner on the screen"
+    grep -q "No bootable device" screen1.txt || fail "screen does not show No bootable device"
+    cmp -s log1.txt log2.txt || fail "two runs gave different logs"
+    cmp -s count1 count2 || fail "two runs retired different instruction counts"
+    cmp -s screen1.txt screen2.txt || fail "two runs gave different screens" ;;
+memory_sizes)
+    [ -f "$bios" ] || { echo "SKIP: $bios not installed (package seabios)" >&2; exit 77; }
+    for m in 16 256 3000; do
+        run 3 --timeout 2 -m $m --debugcon log$m.txt $q
+        len=$(printf '%016x' $((m * 1024 * 1024)))
+        grep -q "qemu/e820: addr 0x0000000000000000 len 0x$len \[RAM\]" log$m.txt ||
+            fail "-m $m: SeaBIOS did not see $m MiB"
+        top=$(printf '%016x' $((m * 1024 * 1024 - 4096)))
+        grep -q "0000000000100000 - $top = 1 RAM" log$m.txt || fail "-m $m: e820 map wrong"
+    done ;;
+bad_bios_size)
+    head -c 100000 /dev/zero >odd.bin
+    run 1 --bios odd.bin; one_line "odd.bin: size 100000 bytes is not a multiple of 4 KiB" ;;
+missing_disk)
+    run 1 --disk nodisk.img --bios "$demo" $q; one_line "nodisk.img: No such file"
+    run 1 --cdrom nocd.iso --bios "$demo" $q; one_line "nocd.iso: No such file" ;;
+bad_kernel)
+    printf 'not a kernel' >k.bin
+    run 1 --kernel k.bin --bios "$demo" $q; one_line "k.bin: not a Linux bzImage or multiboot kernel"
+    run 1 --kernel nok --bios "$demo" $q; one_line "nok: No such file"
+    run 2 --initrd k.bin --bios "$demo" $q; one_line "--initrd: needs --kernel" ;;
+bad_serial)
+    run 1 --serial bogus:x --bios "$demo"; one_line "bogus:x: unknown character backend"
+    run 1 --serial file:no-such-dir/x --bios "$demo"; one_line "no-such-dir/x" ;;
 missing_rom)
     run 1 no-such-rom.bin; one_line "no-such-rom.bin: No such file" ;;
 empty_rom)
     : >empty.bin
     run 1 empty.bin; one_line "empty.bin: empty file"
-    run 1 --debugcon con.log empty.bin; one_line "empty.bin: empty file"
+    run 1 --debugcon con.log empty.bin $q; one_line "empty.bin: empty file"
     [ ! -e con.log ] || fail "a refused ROM still created the debugcon file" ;;
 truncated_rom)
     head -c 40000 "$demo" >trunc.bin
@@ -71,27 +111,27 @@ two_roms)
 flag_with_value)
     run 2 --stats=yes "$demo"; one_line "--stats: takes no value" ;;
 bad_debugcon_file)
-    run 1 --debugcon no-such-dir/log "$demo"; one_line "no-such-dir/log: No such file" ;;
+    run 1 --debugcon no-such-dir/log "$demo" $q; one_line "no-such-dir/log: No such file" ;;
 demo)
-    run 0 --headless "$demo"
+    run 0 --headless --debugcon stdio "$demo" $q
     cmp -s out "$here/demo.expected" || { diff "$here/demo.expected" out >&2; fail "demo output differs"; }
     [ ! -s err ] || { cat err >&2; fail "demo wrote to stderr"; } ;;
 demo_rom_option)
-    run 0 --rom="$demo" -m 8
+    run 0 --rom="$demo" -m 8 --debugcon stdio $q
     cmp -s out "$here/demo.expected" || fail "demo output differs" ;;
 demo_debugcon_file)
-    run 0 --debugcon con.log --rom "$demo"
+    run 0 --debugcon con.log --rom "$demo" $q
     [ ! -s out ] || fail "output on stdout despite --debugcon FILE"
     cmp -s con.log "$here/demo.expected" || fail "con.log differs from the expected demo output" ;;
 demo_stats)
-    run 0 --stats "$demo"
+    run 0 --stats --debugcon stdio "$demo" $q
     cmp -s out "$here/demo.expected" || fail "demo output differs"
-    for w in "instructions retired" "virtual time" "host time" MIPS "blocks run" "TLB hits"; do
+    for w in "instructions retired" "virtual time" "host time" MIPS "blocks executed" "hit rate" "TLB hits"; do
         grep -q "$w" err || fail "--stats does not report '$w'"
     done ;;
 demo_timeout)
     # 2 microseconds of virtual time = 200 instructions: stops before "done".
-    run 3 --timeout 0.000002 "$demo"
+    run 3 --timeout 0.000002 --debugcon stdio "$demo" $q
     one_line_out=$(grep -c "demo: done" out)
     [ "$one_line_out" -eq 0 ] || fail "the demo finished despite the timeout"
     grep -q "timeout" err || fail "no timeout message" ;;
