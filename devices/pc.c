@@ -384,6 +384,9 @@ static int add_legacy(struct pc *pc)
     for (int i = 0; i < PC_SERIAL_PORTS; i++) {
         uart_init(&pc->uart[i], &pc->clock);
         uart_set_chardev(&pc->uart[i], pc->cfg.serial[i]);
+        /* A virtual line: 1 us per character whatever the baud rate, so a
+         * guest polling LSR does not spin for the wire time of 115200 baud. */
+        pc->uart[i].tx_char_ns = 1000;
         /* COM1/COM3 and COM2/COM4 share IRQ 4 and 3: separate sources. */
         pc_connect_isa(pc, &pc->uart[i].irq_line, uart_irqs[i], SRC_UART0 + i);
         if (map_io(pc, uart_ports[i], 8, &uart_bus_ops, &pc->uart[i]) < 0 ||

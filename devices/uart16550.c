@@ -146,7 +146,7 @@ static void tx_start(struct uart *u)
     u->tsr_busy = 1;
     if (--u->tx_count == 0)
         u->thre_pending = 1; /* THR (or the FIFO) just became empty */
-    u->tx_deadline = vclock_now(u->clock) + uart_char_time_ns(u);
+    u->tx_deadline = vclock_now(u->clock) + (u->tx_char_ns ? u->tx_char_ns : uart_char_time_ns(u));
     timer_arm(&u->tx_timer, u->tx_deadline);
 }
 

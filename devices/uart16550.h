@@ -101,6 +101,8 @@ struct uart {
     struct timer tx_timer, timeout_timer;
     struct irq_line irq_line;         /* INTRPT gated by OUT2 */
     struct chardev *chr;              /* host side; NULL = nothing attached */
+    uint32_t tx_char_ns;              /* configuration: nonzero sends each character in
+                                         this many ns whatever the divisor (a virtual line) */
 };
 
 /* Resets the UART (modem inputs CTS, DSR, DCD asserted, as a null-modem cable
