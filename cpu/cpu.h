@@ -99,6 +99,8 @@ struct cpu {
     uint64_t efer;
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;           /* IA32_APIC_BASE MSR */
+    uint8_t cpuid_apic;           /* configuration: the board has a local APIC (CPUID.1:EDX.9) */
+    void (*apic_base_changed)(void *opaque, uint64_t value); /* after WRMSR 0x1B; io_opaque */
     uint64_t mtrr[32];            /* MTRRs and PAT are stored, not acted on */
     struct fpu fpu;               /* x87 and MMX (cpu/fpu.c, cpu/mmx.c) */
 

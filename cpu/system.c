@@ -16,6 +16,7 @@
 #define CPUID_PGE   (1u << 13)
 #define CPUID_CMOV  (1u << 15)
 #define CPUID_PAT   (1u << 16)
+#define CPUID_APIC  (1u << 9)     /* only when the board has one: cpu->cpuid_apic */
 #define CPUID_FPU   (1u << 0)     /* x87, MMX and FXSR: cpu/fpu.c, cpu/mmx.c */
 #define CPUID_MMX   (1u << 23)
 #define CPUID_FXSR  (1u << 24)
@@ -169,7 +170,7 @@ void cpu_cpuid(struct cpu *cpu)
     case 1:
         r[0] = (family & 0xF) << 8 | CPUID_MODEL << 4 | CPUID_STEPPING;
         r[2] = CPUID_1_ECX;
-        r[3] = CPUID_1_EDX;
+        r[3] = CPUID_1_EDX | (cpu->cpuid_apic ? CPUID_APIC : 0);
         break;
     case 2:
         r[0] = 1;                          /* one round, no cache descriptors */
@@ -239,6 +240,8 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
         if (value & ~0xFFFFFF900ull)                          /* BSP, EN, base[35:12] */
             break;
         cpu->apic_base = value;
+        if (cpu->apic_base_changed)
+            cpu->apic_base_changed(cpu->io_opaque, value);
         return;
     case 0x79: return;                                        /* BIOS_UPDT_TRIG: ignored */
     case 0x8B: return;

@@ -126,6 +126,12 @@ static int pc_intr_ack(void *opaque)
     return pic_pair_ack(&pc->pic);
 }
 
+static void pc_apic_base_changed(void *opaque, uint64_t value)
+{
+    struct pc *pc = opaque;
+    apic_set_base(&pc->apic, &pc->pm, value);
+}
+
 static int pc_extint_ack(void *opaque)
 {
     return pic_pair_ack(&((struct pc *)opaque)->pic);
@@ -649,6 +655,8 @@ static int check_rom_size(uint64_t size, char *why, size_t n)
 static int build(struct pc *pc, char *err, size_t errlen)
 {
     bus_init(&pc->io, "io");
+    /* Drivers probe for hardware that is not there; that is not news. */
+    pc->io.quiet = !pc->cfg.log_unclaimed;
     vclock_init(&pc->clock);
     devreg_init(&pc->devs);
     if (map_memory(pc) < 0 || cpu_init(&pc->cpu, &pc->pm) < 0 || add_chipset(pc) < 0 ||
@@ -669,6 +677,10 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->cpu.io_write = pc_io_write;
     pc->cpu.intr_ack = pc_intr_ack;
     pc->cpu.io_opaque = pc;
+    if (pc->cfg.apic) {
+        pc->cpu.cpuid_apic = 1;
+        pc->cpu.apic_base_changed = pc_apic_base_changed;
+    }
     runloop_init(&pc->loop, &pc->cpu, &pc->clock);
     pc->loop.poll = pc_poll;
     pc->loop.poll_opaque = pc;

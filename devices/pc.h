@@ -67,6 +67,7 @@ struct pc_config {
     size_t initrd_size;
     const char *cmdline;
     int apic;                         /* local APIC + I/O APIC, MADT */
+    int log_unclaimed;                /* log the first access to each unclaimed port */
 };
 
 struct pc {

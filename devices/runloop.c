@@ -10,6 +10,7 @@ void runloop_init(struct runloop *rl, struct cpu *cpu, struct vclock *clock)
     rl->limit_ns = VCLOCK_NEVER;
     rl->stop = 0;
     rl->halt_skipped_ns = 0;
+    rl->tsc_rem_ns = 0;
     rl->poll = NULL;
     rl->poll_opaque = NULL;
 }
@@ -49,8 +50,13 @@ static int halt_skip(struct runloop *rl, uint64_t until)
     if (!(cpu_get_eflags(rl->cpu) & FL_IF) || until == VCLOCK_NEVER)
         return 0;
     uint64_t now = vclock_now(rl->clock);
-    if (until > now)
+    if (until > now) {
+        /* The TSC counts virtual time, halted or not: credit the skip. */
+        uint64_t ns = until - now + rl->tsc_rem_ns;
+        rl->cpu->tsc_offset += ns / RUNLOOP_NS_PER_INSN;
+        rl->tsc_rem_ns = ns % RUNLOOP_NS_PER_INSN;
         rl->halt_skipped_ns += until - now;
+    }
     vclock_advance(rl->clock, until);
     return 1;
 }

@@ -35,6 +35,7 @@ struct runloop {
     uint64_t limit_ns;      /* stop when virtual time reaches this; VCLOCK_NEVER: no limit */
     volatile int stop;      /* set by runloop_stop() */
     uint64_t halt_skipped_ns; /* virtual time skipped in HLT (statistics) */
+    uint64_t tsc_rem_ns;      /* skipped time not yet credited to the TSC (< one tick) */
     runloop_poll_fn *poll;
     void *poll_opaque;
 };

@@ -203,6 +203,7 @@ static struct pc *build(struct session *s)
     memset(&cfg, 0, sizeof(cfg));
     cfg.ram_mib = s->o.ram_mib;
     cfg.apic = s->o.apic;
+    cfg.log_unclaimed = s->o.log_unclaimed;
     cfg.rtc_start = s->o.rtc_start < 0 ? (int64_t)time(NULL) : s->o.rtc_start;
     if (load_firmware(s, &cfg) < 0 || open_storage(s, &cfg) < 0 || load_kernel(s, &cfg) < 0 ||
         open_serial(s, &cfg) < 0 || open_debugcon(s, &cfg) < 0)

@@ -47,6 +47,7 @@ void options_usage(FILE *out)
         "  --timeout SECONDS   stop after SECONDS of virtual time (decimals allowed);\n"
         "                      virtual time is 10 ns per instruction plus the time\n"
         "                      skipped while halted, so a timeout is reproducible\n"
+        "  --log-unclaimed     log the first access to each port nothing answers\n"
         "  --stats             print statistics on stderr at exit: instructions,\n"
         "                      virtual and host time, MIPS, blocks, TLB hits\n"
         "  -h, --help          print this help and exit\n"
@@ -150,7 +151,7 @@ static const char *const valued[] = {
     "--screen-dump", "--disk", "--cdrom", "--floppy", "--boot", "--kernel", "--initrd",
     "--append", "--rtc-start", NULL
 };
-static const char *const flags[] = { "--headless", "--stats", "--help", "-h", "--apic", NULL };
+static const char *const flags[] = { "--headless", "--stats", "--help", "-h", "--apic", "--log-unclaimed", NULL };
 
 static int in_list(const char *const *list, const char *name)
 {
@@ -218,6 +219,8 @@ static int apply(struct options *o, const char *name, const char *v)
         o->stats = 1;
     else if (!strcmp(name, "--apic"))
         o->apic = 1;
+    else if (!strcmp(name, "--log-unclaimed"))
+        o->log_unclaimed = 1;
     else if (!strcmp(name, "--help") || !strcmp(name, "-h"))
         o->help = 1;
     else

@@ -44,6 +44,7 @@ struct options {
     const char *kernel, *initrd, *append;
     int64_t rtc_start;
     int apic;
+    int log_unclaimed;
 };
 
 /* Returns 0, or an exit status (EXIT_USAGE) after printing one line. */
