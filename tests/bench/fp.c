@@ -105,14 +105,21 @@ int main(int argc, char **argv)
 {
     int reps = bench_reps(argc, argv, 120);
     uint64_t t0 = bench_now_ms();
-    uint32_t h = 0;
+    uint32_t h = 0, part[4] = { 0, 0, 0, 0 }, v;
     for (int r = 0; r < reps; r++) {
         double salt = r * 0.001;
-        h = bench_mix(h, mandel(160, 120, salt));
-        h = bench_mix(h, nbody(60, salt));
-        h = bench_mix(h, transcendental(20000, salt));
-        h = bench_mix(h, matmul(salt));
+        h = bench_mix(h, v = mandel(160, 120, salt));
+        part[0] = bench_mix(part[0], v);
+        h = bench_mix(h, v = nbody(60, salt));
+        part[1] = bench_mix(part[1], v);
+        h = bench_mix(h, v = transcendental(20000, salt));
+        part[2] = bench_mix(part[2], v);
+        h = bench_mix(h, v = matmul(salt));
+        part[3] = bench_mix(part[3], v);
     }
     bench_report("fp", h, t0, reps);
+    /* Per-part checksums, to tell which kind of x87 work differs on a mismatch. */
+    printf("bench: fp-parts mandel=0x%08x nbody=0x%08x libm=0x%08x matmul=0x%08x\n",
+           (unsigned)part[0], (unsigned)part[1], (unsigned)part[2], (unsigned)part[3]);
     return 0;
 }
