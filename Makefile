@@ -7,7 +7,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= 2
 CMAKE_ARGS ?=
 
-.PHONY: all deps build demo check check-asan clean
+.PHONY: all deps build demo demo-rom demo-linux guests bench check check-asan clean
 
 all: build
 
@@ -18,8 +18,29 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
+# SeaBIOS, headless, no disk: its log goes to the terminal (debug port
+# 0x402), then the VGA text screen it drew.
 demo: build
-	./$(BUILD)/softvisor --headless $(BUILD)/roms/demo.bin
+	./$(BUILD)/softvisor --headless --timeout 5 --serial null --debugcon stdio \
+	    --screen-dump $(BUILD)/demo-screen.txt || [ $$? -eq 3 ]
+	@echo "---- the VGA text screen ($(BUILD)/demo-screen.txt) ----"
+	@cat $(BUILD)/demo-screen.txt
+
+# The project's own ROM: real mode -> protected mode -> ring 3 and back.
+demo-rom: build
+	./$(BUILD)/softvisor --headless --serial null --debugcon stdio --bios $(BUILD)/roms/demo.bin
+
+# Debian's i386 kernel and a busybox shell on the serial console (Ctrl-A x quits).
+guests: deps
+	sh tests/guests/build-images.sh $(BUILD)/guests
+
+demo-linux: build guests
+	./$(BUILD)/softvisor --headless --apic -m 256 --kernel $(BUILD)/guests/vmlinuz \
+	    --initrd $(BUILD)/guests/initrd.gz --append "console=ttyS0"
+
+bench: build
+	sh scripts/setup.sh --bench
+	tests/bench/run
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
