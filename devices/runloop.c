@@ -61,6 +61,17 @@ static int halt_skip(struct runloop *rl, uint64_t until)
     return 1;
 }
 
+/* Nothing can wake the CPU any more. Devices still finish what is in flight
+ * (a UART draining its FIFO): run the clock on for RUNLOOP_DRAIN_NS. */
+static enum runloop_exit halted_for_good(struct runloop *rl)
+{
+    uint64_t now = vclock_now(rl->clock);
+    uint64_t end = now + RUNLOOP_DRAIN_NS < rl->limit_ns ? now + RUNLOOP_DRAIN_NS : rl->limit_ns;
+    if (end > now)
+        vclock_advance(rl->clock, end);
+    return RUNLOOP_HALTED;
+}
+
 static int can_wake(struct cpu *cpu)
 {
     return cpu->nmi_pending || (cpu->intr_line && (cpu_get_eflags(cpu) & FL_IF));
@@ -85,7 +96,7 @@ enum runloop_exit runloop_run(struct runloop *rl)
         int was_halted = cpu->halted;
         if (was_halted && !can_wake(cpu)) {
             if (!halt_skip(rl, until))
-                return RUNLOOP_HALTED;
+                return halted_for_good(rl);
             continue;       /* timers fired; they may have raised INTR */
         }
         uint64_t start = cpu->icount;
@@ -97,6 +108,6 @@ enum runloop_exit runloop_run(struct runloop *rl)
             cpu->exit_request = 0;
         /* Woken for an interrupt nobody delivered: skip time, never spin. */
         if (was_halted && cpu->halted && cpu->icount == start && !halt_skip(rl, until))
-            return RUNLOOP_HALTED;
+            return halted_for_good(rl);
     }
 }

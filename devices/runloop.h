@@ -16,6 +16,9 @@
 /* Longest slice between returns to the loop when no timer is due, so that
  * host backends are polled regularly (1 ms of virtual time). */
 #define RUNLOOP_MAX_SLICE 100000u
+/* After the CPU halts for good, devices run on this long (1 ms) so that
+ * output in flight (a UART's FIFO) still leaves the machine. */
+#define RUNLOOP_DRAIN_NS 1000000u
 
 enum runloop_exit {
     RUNLOOP_HALTED,     /* HLT with nothing left that could wake the CPU */

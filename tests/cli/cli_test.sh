@@ -129,6 +129,11 @@ demo_stats)
     for w in "instructions retired" "virtual time" "host time" MIPS "blocks executed" "hit rate" "TLB hits"; do
         grep -q "$w" err || fail "--stats does not report '$w'"
     done ;;
+irqtest)
+    # Our ROM takes PIT, RTC and UART interrupts through the 8259s in real
+    # and protected mode and reports on COM1.
+    run 0 --bios "$romdir/irqtest.bin" --serial file:com1.txt
+    cmp -s com1.txt "$here/irqtest.expected" || { diff "$here/irqtest.expected" com1.txt >&2; fail "irqtest output differs"; } ;;
 demo_timeout)
     # 2 microseconds of virtual time = 200 instructions: stops before "done".
     run 3 --timeout 0.000002 --debugcon stdio "$demo" $q
