@@ -129,6 +129,18 @@ demo_stats)
     for w in "instructions retired" "virtual time" "host time" MIPS "blocks executed" "hit rate" "TLB hits"; do
         grep -q "$w" err || fail "--stats does not report '$w'"
     done ;;
+boot_floppy|boot_disk)
+    # SeaBIOS boots our boot sector from a floppy or a hard disk image and
+    # reads sector 2 through INT 13h.
+    [ -f "$bios" ] || { echo "SKIP: $bios not installed (package seabios)" >&2; exit 77; }
+    if [ $case_name = boot_floppy ]; then size=1474560; dev="--floppy"; boot=floppy; drv=00
+    else size=$((4 * 1024 * 1024)); dev="--disk"; boot=disk; drv=80; fi
+    head -c $size /dev/zero >img
+    dd if="$romdir/bootsect.bin" of=img conv=notrunc 2>/dev/null
+    printf 'hello from %s sector two' $boot | dd of=img bs=512 seek=1 conv=notrunc 2>/dev/null
+    run 0 $dev img --boot $boot --timeout 10 --debugcon log.txt $q
+    grep -q "^bootsect: booted from drive 0x$drv\$" log.txt || { tail -5 log.txt >&2; fail "boot sector did not run from drive $drv"; }
+    grep -q "^bootsect: sector 2 says: hello from $boot sector two\$" log.txt || { tail -5 log.txt >&2; fail "sector 2 not read"; } ;;
 irqtest)
     # Our ROM takes PIT, RTC and UART interrupts through the 8259s in real
     # and protected mode and reports on COM1.
