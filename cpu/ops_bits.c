@@ -84,7 +84,7 @@ void op_shift(struct cpu *c, const struct insn *i)
         a = reg_get(c, i->rm, s);
     } else {
         ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     if (n == 0)
         return;
@@ -92,7 +92,7 @@ void op_shift(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         reg_set(c, i->rm, r, s);
     else
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
     flags_put(c, mask, f);
 }
 
@@ -105,7 +105,7 @@ void op_shld_shrd(struct cpu *c, const struct insn *i)
         a = reg_get(c, i->rm, s);
     } else {
         ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     if (n == 0)
         return;
@@ -122,7 +122,7 @@ void op_shld_shrd(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         reg_set(c, i->rm, r, s);
     else
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
     uint32_t f = flags_szp(r, s) | (cf ? FL_CF : 0) | (((r ^ a) & sz_sign(s)) ? FL_OF : 0);
     flags_put(c, FL_ARITH, f);
 }
@@ -144,7 +144,7 @@ static void bt_common(struct cpu *c, const struct insn *i, uint32_t off, int fro
             ea = (ea + (uint32_t)((so >> (s == 2 ? 4 : 5)) * s)) & addr_mask(i);
         }
         off &= bits - 1;
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     uint32_t bit = 1u << off, r = a;
     if (op == 1)
@@ -157,7 +157,7 @@ static void bt_common(struct cpu *c, const struct insn *i, uint32_t off, int fro
         if (i->mod == 3)
             reg_set(c, i->rm, r, s);
         else
-            cpu_write(c, i->seg, ea, r, s);
+            mem_write(c, i->seg, ea, r, s);
     }
     flags_put(c, FL_CF, (a & bit) ? FL_CF : 0);
 }
