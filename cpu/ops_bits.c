@@ -76,6 +76,18 @@ static uint32_t shift_do(struct cpu *c, int op, uint32_t a, uint32_t n, int size
     return r;
 }
 
+/* The result of SHL/SAL (4, 6), SHR (5) or SAR (7) by n (1-31) of a masked value. */
+static uint32_t shift_lazy(int op, uint32_t a, uint32_t n, int size)
+{
+    if (op == 5)
+        return a >> n;
+    if (op == 7) {
+        unsigned sh = 32 - 8 * (unsigned)size;
+        return (uint32_t)(((int32_t)(a << sh) >> sh) >> n) & sz_mask(size);
+    }
+    return (a << n) & sz_mask(size);
+}
+
 void op_shift(struct cpu *c, const struct insn *i)
 {
     int s = insn_bsize(i);
@@ -88,6 +100,15 @@ void op_shift(struct cpu *c, const struct insn *i)
     }
     if (n == 0)
         return;
+    if (i->reg >= 4) {          /* SHL/SHR/SAR: lazy flags (flags.c) */
+        r = shift_lazy(i->reg, a & sz_mask(s), n, s);
+        if (i->mod == 3)
+            reg_set(c, i->rm, r, s);
+        else
+            mem_write(c, i->seg, ea, r, s);
+        flags_set(c, i->reg == 5 ? LF_SHR : i->reg == 7 ? LF_SAR : LF_SHL, s, r, a & sz_mask(s), n);
+        return;
+    }
     r = shift_do(c, i->reg, a, n, s, &f, &mask);
     if (i->mod == 3)
         reg_set(c, i->rm, r, s);
