@@ -61,7 +61,9 @@ static inline uint32_t insn_ea(const struct cpu *c, const struct insn *i)
 #define SEGF_FAST_MASK 0x9Eu   /* P, S, code, expand-down, writable */
 #define SEGF_FAST      0x92u   /* present writable expand-up data */
 
-static inline uint8_t *mem_fast(struct cpu *c, int sreg, uint32_t off, int size, int access)
+/* Sets *p to the host address of the access and returns 1 when the fast
+ * path applies; a TLB tag match implies a host pointer (TLB_SLOW). */
+static inline int mem_fast(struct cpu *c, int sreg, uint32_t off, int size, int access, uint8_t **p)
 {
     const struct seg *s = &c->segs[sreg];
     if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + (uint32_t)size - 1 > s->limit)
@@ -73,21 +75,22 @@ static inline uint8_t *mem_fast(struct cpu *c, int sreg, uint32_t off, int size,
     if (e->tag != (lin & ~0xFFFu))
         return 0;
     c->mmu.tlb_hits++;
-    return e->host + (lin & 0xFFF);
+    *p = e->host + (lin & 0xFFF);
+    return 1;
 }
 
 static inline uint32_t mem_read(struct cpu *c, int sreg, uint32_t off, int size)
 {
-    const uint8_t *p = mem_fast(c, sreg, off, size, MMU_READ);
-    if (!p)
+    uint8_t *p;
+    if (SV_UNLIKELY(!mem_fast(c, sreg, off, size, MMU_READ, &p)))
         return cpu_read(c, sreg, off, size);
     return size == 4 ? pm_ld32(p) : size == 2 ? pm_ld16(p) : p[0];
 }
 
 static inline void mem_write(struct cpu *c, int sreg, uint32_t off, uint32_t v, int size)
 {
-    uint8_t *p = mem_fast(c, sreg, off, size, MMU_WRITE);
-    if (!p)
+    uint8_t *p;
+    if (SV_UNLIKELY(!mem_fast(c, sreg, off, size, MMU_WRITE, &p)))
         cpu_write(c, sreg, off, v, size);
     else if (size == 4)
         pm_st32(p, v);

@@ -1,6 +1,6 @@
 /* Specialised handlers for the most frequent instruction forms (32-bit
  * operand and address size: MOV, the ALU operations, TEST, MOVZX, LEA with
- * register or memory operands). The decoder picks one after decoding; each
+ * register or memory operands, shifts of registers by constants, Jcc). The decoder picks one after decoding; each
  * does exactly what the general handler does for that form (same memory
  * accesses in the same order, same lazy flags), only with the size, the
  * operand kind and the operation fixed. ADC/SBB and 16-bit forms stay general. */
@@ -99,6 +99,88 @@ ALU32(cmp, LF_SUB, a - b, 0)
 ALU32(test, LF_LOGIC, a & b, 0)
 #undef ALU32
 
+/* ---- shifts of a 32-bit register by an immediate (C1 /4-7, D1 /4-7) ---- */
+
+static uint32_t shift_n(const struct insn *i)
+{
+    return i->opc == 0xD1 ? 1 : i->imm & 0x1F;
+}
+
+static void shl_ri(struct cpu *c, const struct insn *i)
+{
+    uint32_t n = shift_n(i), a = c->regs[i->rm];
+    if (n) {
+        c->regs[i->rm] = a << n;
+        flags_set(c, LF_SHL, 4, a << n, a, n);
+    }
+}
+
+static void shr_ri(struct cpu *c, const struct insn *i)
+{
+    uint32_t n = shift_n(i), a = c->regs[i->rm];
+    if (n) {
+        c->regs[i->rm] = a >> n;
+        flags_set(c, LF_SHR, 4, a >> n, a, n);
+    }
+}
+
+static void sar_ri(struct cpu *c, const struct insn *i)
+{
+    uint32_t n = shift_n(i), a = c->regs[i->rm], r = (uint32_t)((int32_t)a >> n);
+    if (n) {
+        c->regs[i->rm] = r;
+        flags_set(c, LF_SAR, 4, r, a, n);
+    }
+}
+
+/* ---- Jcc: conditions straight from the last CMP/SUB or logic result ---- */
+
+/* 1/0 for condition cc when the lazy flags allow a shortcut, else -1. */
+static inline int cond_quick(const struct cpu *c, int cc)
+{
+    uint32_t a = c->lf_op1, b = c->lf_op2, r = c->lf_res;
+    int t;
+    if (c->lf_op == (LF_SUB | 2 << 4)) {        /* 32-bit SUB/CMP */
+        switch (cc >> 1) {
+        case 1: t = a < b; break;
+        case 2: t = r == 0; break;
+        case 3: t = a <= b; break;
+        case 4: t = (int32_t)r < 0; break;
+        case 6: t = (int32_t)a < (int32_t)b; break;
+        case 7: t = (int32_t)a <= (int32_t)b; break;
+        default: return -1;
+        }
+    } else if (c->lf_op == (LF_LOGIC | 2 << 4)) {   /* 32-bit logic: CF = OF = 0 */
+        switch (cc >> 1) {
+        case 0: case 1: t = 0; break;
+        case 2: case 3: t = r == 0; break;
+        case 4: case 6: t = (int32_t)r < 0; break;
+        case 7: t = (int32_t)r <= 0; break;
+        default: return -1;
+        }
+    } else {
+        return -1;
+    }
+    return t ^ (cc & 1);
+}
+
+#define JCC(cc)                                                   \
+    static void jcc_##cc(struct cpu *c, const struct insn *i)    \
+    {                                                             \
+        int t = cond_quick(c, cc);                                \
+        if (t < 0)                                                \
+            t = cpu_cond(c, cc);                                  \
+        if (t)                                                    \
+            cpu_jump_near(c, c->eip + i->imm, 4);                 \
+    }
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+#undef JCC
+static insn_fn *const jcc_forms[16] = {
+    jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+    jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15
+};
+
 /* Forms per operation 0-7 (ADD OR ADC SBB AND SUB XOR CMP); NULL: general. */
 enum { F_RR, F_RR2, F_MR, F_RM, F_RI, F_MI, F_AI, F_N };
 #define ROW(nm) { nm##_rr, nm##_rr2, nm##_mr, nm##_rm, nm##_ri, nm##_mi, nm##_ai }
@@ -142,6 +224,15 @@ static insn_fn *pick(const struct insn *i)
         return lea_r;
     case 0xC7:
         return mem && i->reg == 0 ? mov_m_i : 0;
+    case 0xC1: case 0xD1:
+        if (mem)
+            return 0;
+        return i->reg == 5 ? shr_ri : i->reg == 7 ? sar_ri : i->reg >= 4 ? shl_ri : 0;
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+    case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F:
+    case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: case 0x185: case 0x186: case 0x187:
+    case 0x188: case 0x189: case 0x18A: case 0x18B: case 0x18C: case 0x18D: case 0x18E: case 0x18F:
+        return jcc_forms[i->opc & 0xF];
     case 0x1B6:
         return mem ? movzx_r_m8 : movzx_r_r8;
     case 0x1B7:
