@@ -3,7 +3,9 @@
  * control transfer or mode change (OPF_END), at the page end and at BLOCK_MAX
  * instructions; an instruction that crosses a page (or is on MMIO) is decoded
  * afresh each time. Pages holding blocks are marked in physmem; a write to
- * one calls block_code_write(), which kills that page's blocks. */
+ * one calls block_code_write(), which kills that page's blocks. The jump
+ * cache (cpu/block.h) finds a block from CS.base + EIP without the fetch TLB
+ * or the hash; block_find fills it after each lookup or decode. */
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/block.h"

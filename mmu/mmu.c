@@ -305,6 +305,7 @@ static uint32_t xlate(struct mmu *mmu, uint32_t lin, int access, int user, struc
     struct tlb_entry *e = &mmu->tlb[user][access][(lin >> 12) & (TLB_SIZE - 1)];
     uint32_t page = lin & ~0xFFFu;
     if ((e->tag & ~TLB_SLOW) == page) {
+        mmu->tlb_hits++;
         if (!e->host && (e->host = entry_host(mmu, access, TLB_PHYS(e))) != NULL)
             e->tag = page; /* the page lost its code mark since the fill */
         *out = e;

@@ -43,9 +43,10 @@ struct mmu {
                                         built on translations (the CPU's jump cache) can tell */
     /* [user][access] */
     struct tlb_entry tlb[2][3][TLB_SIZE];
-    /* Statistics for --stats. Misses are counted by the slow path (each page
-     * walk). Hits are the CPU's to count: `mmu->tlb_hits++` where tlb_lookup()
-     * returns non-NULL (or add the slow-path entry hits it wants to see). */
+    /* Statistics for --stats. Misses are page walks (slow path). Hits are
+     * counted by the slow path when it finds its entry and by the CPU on each
+     * fast-path hit (cpu/exec.h mem_fast, cpu/access.c); instruction fetches
+     * through the CPU's jump cache do not look at the TLB and are not counted. */
     uint64_t tlb_hits, tlb_misses;
 };
 
