@@ -51,22 +51,17 @@ static void align_check(struct cpu *c, uint32_t lin, int size)
 
 static uint32_t load_le(const uint8_t *p, int size)
 {
-    switch (size) {
-    case 1: return p[0];
-    case 2: return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-    default: return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    }
+    return size == 4 ? pm_ld32(p) : size == 2 ? pm_ld16(p) : p[0];
 }
 
 static void store_le(uint8_t *p, uint32_t v, int size)
 {
-    p[0] = (uint8_t)v;
-    if (size >= 2)
-        p[1] = (uint8_t)(v >> 8);
-    if (size == 4) {
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
-    }
+    if (size == 4)
+        pm_st32(p, v);
+    else if (size == 2)
+        pm_st16(p, (uint16_t)v);
+    else
+        p[0] = (uint8_t)v;
 }
 
 static _Noreturn void page_fault(struct cpu *c, uint32_t r, uint32_t lin)
@@ -78,8 +73,10 @@ static _Noreturn void page_fault(struct cpu *c, uint32_t r, uint32_t lin)
 uint32_t cpu_read_lin(struct cpu *c, uint32_t lin, int size, int user)
 {
     uint8_t *p = tlb_lookup(&c->mmu, lin, size, MMU_READ, user);
-    if (p)
+    if (p) {
+        c->mmu.tlb_hits++;
         return load_le(p, size);
+    }
     uint32_t v = 0, flin = 0;
     uint32_t r = mmu_read(&c->mmu, lin, size, MMU_READ, user, &v, &flin);
     if (r)
@@ -91,6 +88,7 @@ void cpu_write_lin(struct cpu *c, uint32_t lin, uint32_t val, int size, int user
 {
     uint8_t *p = tlb_lookup(&c->mmu, lin, size, MMU_WRITE, user);
     if (p) {
+        c->mmu.tlb_hits++;
         store_le(p, val, size);
         return;
     }
@@ -134,11 +132,11 @@ void cpu_push(struct cpu *c, uint32_t val, int size)
 {
     uint32_t esp = c->regs[R_ESP];
     if (stack32(c)) {
-        cpu_write(c, S_SS, esp - (uint32_t)size, val, size);
+        mem_write(c, S_SS, esp - (uint32_t)size, val, size);
         c->regs[R_ESP] = esp - (uint32_t)size;
     } else {
         uint32_t sp = (esp - (uint32_t)size) & 0xFFFF;
-        cpu_write(c, S_SS, sp, val, size);
+        mem_write(c, S_SS, sp, val, size);
         c->regs[R_ESP] = (esp & 0xFFFF0000u) | sp;
     }
 }
@@ -148,10 +146,10 @@ uint32_t cpu_pop(struct cpu *c, int size)
     uint32_t esp = c->regs[R_ESP];
     uint32_t v;
     if (stack32(c)) {
-        v = cpu_read(c, S_SS, esp, size);
+        v = mem_read(c, S_SS, esp, size);
         c->regs[R_ESP] = esp + (uint32_t)size;
     } else {
-        v = cpu_read(c, S_SS, esp & 0xFFFF, size);
+        v = mem_read(c, S_SS, esp & 0xFFFF, size);
         c->regs[R_ESP] = (esp & 0xFFFF0000u) | ((esp + (uint32_t)size) & 0xFFFF);
     }
     return v;

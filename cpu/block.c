@@ -3,38 +3,12 @@
  * control transfer or mode change (OPF_END), at the page end and at BLOCK_MAX
  * instructions; an instruction that crosses a page (or is on MMIO) is decoded
  * afresh each time. Pages holding blocks are marked in physmem; a write to
- * one calls block_code_write(), which kills that page's blocks. */
+ * one calls block_code_write(), which kills that page's blocks. The jump
+ * cache (cpu/block.h) finds a block from CS.base + EIP without the fetch TLB
+ * or the hash; block_find fills it after each lookup or decode. */
 #include <stdlib.h>
 #include <string.h>
-#include "cpu/exec.h"
-
-#define BLOCK_MAX 32
-#define BC_INSNS 65536
-#define BC_BLOCKS 8192
-#define BC_HASH 4096
-#define BC_PAGE_HASH 1024
-
-struct block {
-    uint32_t phys;        /* physical address of the first byte */
-    uint8_t mode;         /* CS.D the block was decoded under */
-    uint8_t dead;         /* killed by a code write; skipped by lookups */
-    uint16_t n;           /* instructions */
-    uint32_t bytes;       /* bytes covered */
-    int32_t hash_next;    /* chain in hash[] */
-    int32_t page_next;    /* chain in page[] */
-    uint32_t first;       /* index of the first instruction in insns[] */
-};
-
-struct block_cache {
-    struct block blocks[BC_BLOCKS];
-    int nblocks;
-    struct insn insns[BC_INSNS];
-    int ninsns;
-    int32_t hash[BC_HASH];
-    int32_t page[BC_PAGE_HASH];
-    int32_t cur;          /* block being executed, or -1 */
-    int cur_dirty;        /* cur was killed while running */
-};
+#include "cpu/block.h"
 
 static unsigned hash_of(uint32_t phys, int mode)
 {
@@ -83,6 +57,9 @@ void block_cache_flush(struct cpu *c)
     bc->nblocks = bc->ninsns = 0;
     memset(bc->hash, 0xFF, sizeof(bc->hash));
     memset(bc->page, 0xFF, sizeof(bc->page));
+    for (int k = 0; k < BC_JC; k++)
+        bc->jc[k] = (struct jc_entry){ 0, 0, BC_DEAD, 2 };
+    bc->blocks[BC_DEAD].dead = 1;
     bc->cur = -1;
 }
 
@@ -105,23 +82,6 @@ void block_cache_free(struct cpu *c)
     }
     free(c->blocks);
     c->blocks = NULL;
-}
-
-const struct insn *block_insns(struct cpu *c, const struct block *b, int *n)
-{
-    *n = b->n;
-    return &c->blocks->insns[b->first];
-}
-
-int block_current_dirty(struct cpu *c)
-{
-    return c->blocks->cur_dirty;
-}
-
-void block_set_current(struct cpu *c, struct block *b)
-{
-    c->blocks->cur = b ? (int32_t)(b - c->blocks->blocks) : -1;
-    c->blocks->cur_dirty = 0;
 }
 
 /* ---- fetching instruction bytes ---- */
@@ -195,7 +155,7 @@ static uint32_t fetch_phys(struct cpu *c)
     int user = c->cpl == 3;
     const struct tlb_entry *e = &c->mmu.tlb[user][MMU_FETCH][(lin >> 12) & (TLB_SIZE - 1)];
     if (e->tag == (lin & ~0xFFFu))
-        return e->phys | (lin & 0xFFF);
+        return TLB_PHYS(e) | (lin & 0xFFF);
     uint32_t phys;
     uint32_t r = mmu_translate(&c->mmu, lin, MMU_FETCH, user, &phys);
     if (r) {
@@ -211,14 +171,8 @@ static uint32_t fetch_phys(struct cpu *c)
  * (which reports them to block_code_write). */
 static void protect_page(struct cpu *c, uint32_t phys)
 {
-    physmem_mark_code(c->mmu.pm, phys);
-    uint32_t pg = phys & ~0xFFFu;
-    for (int u = 0; u < 2; u++)
-        for (unsigned k = 0; k < TLB_SIZE; k++) {
-            struct tlb_entry *e = &c->mmu.tlb[u][MMU_WRITE][k];
-            if (e->tag != TLB_INVALID && e->phys == pg)
-                e->tag = TLB_INVALID;
-        }
+    if (!c->mmu.pm->pages[(phys & c->mmu.pm->a20_mask) >> PM_PAGE_SHIFT].code)
+        mmu_mark_code(&c->mmu, phys);
 }
 
 static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const uint8_t *page)
@@ -259,6 +213,13 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
     return b;
 }
 
+static void jc_fill(struct cpu *c, struct block *b)
+{
+    uint32_t lin = c->segs[S_CS].base + c->eip;
+    *block_jc_slot(c->blocks, lin) = (struct jc_entry){
+        lin, c->mmu.epoch, (int32_t)(b - c->blocks->blocks), c->cpl == 3 };
+}
+
 struct block *block_find(struct cpu *c, struct insn *single)
 {
     struct block_cache *bc = c->blocks;
@@ -270,6 +231,7 @@ struct block *block_find(struct cpu *c, struct insn *single)
             if ((uint64_t)c->eip + b->bytes - 1 > c->segs[S_CS].limit)
                 break;
             c->block_hits++;
+            jc_fill(c, b);
             return b;
         }
     }
@@ -277,8 +239,10 @@ struct block *block_find(struct cpu *c, struct insn *single)
     const uint8_t *host = physmem_host_read(c->mmu.pm, phys);
     if (host) {
         struct block *b = decode_block(c, phys, mode, host - (phys & 0xFFF));
-        if (b)
+        if (b) {
+            jc_fill(c, b);
             return b;
+        }
     }
     decode_single(c, single);
     return NULL;

@@ -5,7 +5,7 @@
  * setjmp/longjmp. Not modelled: SMM, INIT/SIPI, RF, debug breakpoints. */
 #include <stdlib.h>
 #include <string.h>
-#include "cpu/exec.h"
+#include "cpu/block.h"
 
 static uint32_t no_io_read(void *opaque, uint16_t port, int size)
 {
@@ -142,10 +142,9 @@ static void deliver_fault(struct cpu *c)
     c->in_exception = 0;
 }
 
+/* Takes a pending NMI or external interrupt, if any can be taken now. */
 static void sample_interrupts(struct cpu *c)
 {
-    c->fault_eip = c->eip;
-    c->fault_esp = c->regs[R_ESP];
     if (c->nmi_pending && !c->nmi_blocked) {
         c->nmi_pending = 0;
         c->nmi_blocked = 1;
@@ -158,49 +157,45 @@ static void sample_interrupts(struct cpu *c)
     }
 }
 
-static inline void run_insn(struct cpu *c, const struct insn *i)
+static void run_insn(struct cpu *c, const struct insn *i)
 {
-    c->fault_eip = c->eip;
-    c->fault_esp = c->regs[R_ESP];
     uint32_t next = c->eip + i->len;
     c->eip = (c->segs[S_CS].flags & SEGF_DB) ? next : next & 0xFFFF;
     i->fn(c, i);
     c->icount++;
 }
 
-/* Runs the block (or the single instruction) at CS:EIP. */
-static void run_block(struct cpu *c, struct block *b, const struct insn *single, int one, uint64_t end)
+/* Runs block b from its start (only its first instruction when `one`),
+ * stopping after `left` instructions, at a jump (EIP is not the next
+ * instruction's), when the block's page was written or on an exit request.
+ * Blocks end at instructions that may change CS, so the EIP width holds. */
+static void run_block(struct cpu *c, struct block *b, int one, uint64_t left)
 {
-    if (!b) {
-        run_insn(c, single);
-        return;
-    }
-    int n;
-    const struct insn *ins = block_insns(c, b, &n);
-    if (one)
-        n = 1;
-    block_set_current(c, b);
+    struct block_cache *bc = c->blocks;
+    const struct insn *i = &bc->insns[b->first];
+    const struct insn *last = i + (one ? 1 : (left < b->n ? left : b->n));
+    uint32_t mask = (c->segs[S_CS].flags & SEGF_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+    bc->cur = (int32_t)(b - bc->blocks);
+    bc->cur_dirty = 0;
     c->blocks_run++;
-    for (int k = 0; k < n; k++) {
-        uint32_t expect = c->eip + ins[k].len;
-        if (!(c->segs[S_CS].flags & SEGF_DB))
-            expect &= 0xFFFF;
-        run_insn(c, &ins[k]);
-        if (c->eip != expect || block_current_dirty(c) || c->icount >= end || c->exit_request)
+    do {
+        uint32_t next = (c->eip + i->len) & mask;
+        c->fault_eip = c->eip;
+        c->fault_esp = c->regs[R_ESP];
+        c->eip = next;
+        i->fn(c, i);
+        c->icount++;
+        if (c->eip != next || bc->cur_dirty || c->exit_request)
             break;
-    }
-    block_set_current(c, NULL);
+    } while (++i < last);
+    bc->cur = -1;
 }
 
-enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
+/* The execution loop proper, apart from cpu_run so that setjmp does not
+ * force its variables into memory. */
+static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
 {
-    struct cpu *c = cpu;
-    uint64_t end = c->icount + budget;
     struct insn single;
-    if (setjmp(c->fault_jmp)) {
-        block_set_current(c, NULL);
-        deliver_fault(c);
-    }
     for (;;) {
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
@@ -210,15 +205,25 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
         }
         if (c->icount >= end)
             return CPU_EXIT_BUDGET;
-        if (!c->intr_shadow)
+        c->fault_eip = c->eip;
+        c->fault_esp = c->regs[R_ESP];
+        if (!c->intr_shadow && (c->nmi_pending || c->intr_line))
             sample_interrupts(c);
         if (c->halted)
             return CPU_EXIT_HLT;
-        int one = c->intr_shadow || (c->eflags & FL_TF);
         int tf = (c->eflags & FL_TF) != 0;
+        int one = c->intr_shadow || tf;
         c->intr_shadow = 0;
-        struct block *b = block_find(c, &single);
-        run_block(c, b, &single, one, end);
+        mmu_check_generation(&c->mmu);
+        struct block *b = block_lookup_fast(c);
+        if (b)
+            c->block_hits++;
+        else
+            b = block_find(c, &single);
+        if (b)
+            run_block(c, b, one, end - c->icount);
+        else
+            run_insn(c, &single);
         if (tf) {
             c->dr[6] |= 0x4000;   /* BS */
             c->fault_eip = c->eip;
@@ -226,4 +231,14 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
             cpu_deliver(c, EXC_DB, INTR_EXCEPTION, -1, c->eip);
         }
     }
+}
+
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
+{
+    uint64_t end = cpu->icount + budget;
+    if (setjmp(cpu->fault_jmp)) {
+        cpu->blocks->cur = -1;
+        deliver_fault(cpu);
+    }
+    return exec_loop(cpu, end);
 }

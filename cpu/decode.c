@@ -231,6 +231,7 @@ int decode_insn(struct insn *i, decode_fetch_fn *fetch, void *ctx, int default32
         i->fn = op_ud;
         i->flags |= OPF_END;
     }
+    insn_specialise(i);
     return DEC_OK;
 }
 

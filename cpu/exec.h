@@ -7,6 +7,17 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 
+/* Hints for the hot paths; plain C elsewhere. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SV_NOINLINE __attribute__((noinline))
+#define SV_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define SV_NOINLINE
+#define SV_LIKELY(x) (x)
+#define SV_UNLIKELY(x) (x)
+#endif
+
 static inline uint32_t reg_get(const struct cpu *c, int r, int size)
 {
     if (size == 1)
@@ -40,12 +51,61 @@ static inline uint32_t insn_ea(const struct cpu *c, const struct insn *i)
     return i->addrsize == 2 ? a & 0xFFFF : a;
 }
 
+/* ---- the memory fast path ----
+ * An aligned access through a present, expand-up, writable data segment
+ * (what flat protected mode and real mode use) inside its limit, to a page
+ * whose host pointer is in the TLB, is a load or store; anything else goes
+ * to cpu_read/cpu_write, which check everything. Alignment also rules out
+ * page crossing and #AC (only misaligned accesses can raise it). Real and
+ * V86 mode check only the limit, so passing the stricter test is enough. */
+#define SEGF_FAST_MASK 0x9Eu   /* P, S, code, expand-down, writable */
+#define SEGF_FAST      0x92u   /* present writable expand-up data */
+
+/* Sets *p to the host address of the access and returns 1 when the fast
+ * path applies; a TLB tag match implies a host pointer (TLB_SLOW). */
+static inline int mem_fast(struct cpu *c, int sreg, uint32_t off, int size, int access, uint8_t **p)
+{
+    const struct seg *s = &c->segs[sreg];
+    if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + (uint32_t)size - 1 > s->limit)
+        return 0;
+    uint32_t lin = s->base + off;
+    if (lin & (uint32_t)(size - 1))
+        return 0;
+    const struct tlb_entry *e = &c->mmu.tlb[c->cpl == 3][access][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag != (lin & ~0xFFFu))
+        return 0;
+    c->mmu.tlb_hits++;
+    *p = e->host + (lin & 0xFFF);
+    return 1;
+}
+
+static inline uint32_t mem_read(struct cpu *c, int sreg, uint32_t off, int size)
+{
+    uint8_t *p;
+    if (SV_UNLIKELY(!mem_fast(c, sreg, off, size, MMU_READ, &p)))
+        return cpu_read(c, sreg, off, size);
+    return size == 4 ? pm_ld32(p) : size == 2 ? pm_ld16(p) : p[0];
+}
+
+static inline void mem_write(struct cpu *c, int sreg, uint32_t off, uint32_t v, int size)
+{
+    uint8_t *p;
+    if (SV_UNLIKELY(!mem_fast(c, sreg, off, size, MMU_WRITE, &p)))
+        cpu_write(c, sreg, off, v, size);
+    else if (size == 4)
+        pm_st32(p, v);
+    else if (size == 2)
+        pm_st16(p, (uint16_t)v);
+    else
+        p[0] = (uint8_t)v;
+}
+
 /* The r/m operand: a register (mod 3) or memory at insn_ea. */
 static inline uint32_t rm_read(struct cpu *c, const struct insn *i, int size)
 {
     if (i->mod == 3)
         return reg_get(c, i->rm, size);
-    return cpu_read(c, i->seg, insn_ea(c, i), size);
+    return mem_read(c, i->seg, insn_ea(c, i), size);
 }
 
 static inline void rm_write(struct cpu *c, const struct insn *i, uint32_t v, int size)
@@ -53,7 +113,7 @@ static inline void rm_write(struct cpu *c, const struct insn *i, uint32_t v, int
     if (i->mod == 3)
         reg_set(c, i->rm, v, size);
     else
-        cpu_write(c, i->seg, insn_ea(c, i), v, size);
+        mem_write(c, i->seg, insn_ea(c, i), v, size);
 }
 
 static inline int32_t sext_to32(uint32_t v, int size)
@@ -99,9 +159,5 @@ void block_cache_flush(struct cpu *c);
 /* Finds or decodes the block at CS:EIP; NULL: run one instruction uncached
  * (decoded into *single). Faults on fetch errors. */
 struct block *block_find(struct cpu *c, struct insn *single);
-const struct insn *block_insns(struct cpu *c, const struct block *b, int *n);
-/* Set when the current block was invalidated by a write to its page. */
-int block_current_dirty(struct cpu *c);
-void block_set_current(struct cpu *c, struct block *b);
 
 #endif

@@ -37,6 +37,12 @@ static int carry(const struct cpu *c, int kind, uint32_t m)
     case LF_SUB: return a < b;
     case LF_SBB: return a <= b;
     case LF_INC: case LF_DEC: return (c->eflags & FL_CF) != 0;
+    case LF_SHL: return c->lf_op2 <= 8u * (uint32_t)lf_size(c) ? (int)(((uint64_t)a << c->lf_op2) >> (8 * lf_size(c))) & 1 : 0;
+    case LF_SHR: return (a >> (c->lf_op2 - 1)) & 1;
+    case LF_SAR: {
+        unsigned sh = 32 - 8 * (unsigned)lf_size(c), n = c->lf_op2 - 1;
+        return (int)(((int32_t)(a << sh) >> sh) >> (n > 31 ? 31 : n)) & 1;
+    }
     default: return 0;
     }
 }
@@ -61,6 +67,14 @@ uint32_t flags_compute(const struct cpu *c)
         if ((a ^ b) & (a ^ r) & sign)
             f |= FL_OF;
         break;
+    case LF_SHL:
+        if (!(r & sign) != !(f & FL_CF))
+            f |= FL_OF;
+        return f;
+    case LF_SHR:
+        if (a & sign)
+            f |= FL_OF;
+        return f;
     default:
         return f;   /* logic: AF, CF, OF clear */
     }
@@ -92,9 +106,52 @@ void flags_fold(struct cpu *c)
     c->lf_op = LF_NONE;
 }
 
+/* Conditions straight from the operands of a CMP/SUB or a logic operation
+ * (the usual producers for Jcc), without forming EFLAGS. */
+static int cond_sub(const struct cpu *c, int cc, int size)
+{
+    uint32_t m = sz_mask(size), a = c->lf_op1 & m, b = c->lf_op2 & m, r = c->lf_res;
+    unsigned sh = 32 - 8 * (unsigned)size;
+    int32_t sa = (int32_t)(a << sh) >> sh, sb = (int32_t)(b << sh) >> sh;
+    int t;
+    switch (cc >> 1) {
+    case 1: t = a < b; break;
+    case 2: t = r == 0; break;
+    case 3: t = a <= b; break;
+    case 4: t = (r & sz_sign(size)) != 0; break;
+    case 6: t = sa < sb; break;
+    case 7: t = sa <= sb; break;
+    default: return -1;
+    }
+    return t ^ (cc & 1);
+}
+
+static int cond_logic(const struct cpu *c, int cc, int size)
+{
+    uint32_t r = c->lf_res;
+    int t, neg = (r & sz_sign(size)) != 0;
+    switch (cc >> 1) {
+    case 0: case 1: t = 0; break;           /* OF = CF = 0 */
+    case 2: case 3: t = r == 0; break;      /* CF = 0 */
+    case 4: case 6: t = neg; break;         /* SF (OF = 0) */
+    case 7: t = r == 0 || neg; break;
+    default: return -1;
+    }
+    return t ^ (cc & 1);
+}
+
 int cpu_cond(const struct cpu *c, int cc)
 {
-    int r;
+    int r, kind = c->lf_op & 0xF;
+    if (kind == LF_SUB) {
+        r = cond_sub(c, cc, lf_size(c));
+        if (r >= 0)
+            return r;
+    } else if (kind == LF_LOGIC) {
+        r = cond_logic(c, cc, lf_size(c));
+        if (r >= 0)
+            return r;
+    }
     switch (cc >> 1) {
     case 0: r = (flags_compute(c) & FL_OF) != 0; break;
     case 1: r = flags_cf(c); break;

@@ -14,7 +14,10 @@ enum lf_kind {
     LF_SBB,       /* res = op1 - op2 - 1 (borrow in was set) */
     LF_LOGIC,     /* CF = OF = AF = 0 */
     LF_INC,       /* like ADD with op2 = 1, CF kept in eflags */
-    LF_DEC        /* like SUB with op2 = 1, CF kept in eflags */
+    LF_DEC,       /* like SUB with op2 = 1, CF kept in eflags */
+    LF_SHL,       /* res = op1 << op2 (count 1-31); AF = 0 */
+    LF_SHR,       /* res = op1 >> op2, unsigned */
+    LF_SAR        /* res = op1 >> op2, signed */
 };
 
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)

@@ -168,7 +168,7 @@ static void rd(struct cpu *c, struct mem m, uint8_t *buf, int n)
 {
     for (int k = 0; k < n;) {
         int s = n - k >= 4 ? 4 : n - k >= 2 ? 2 : 1;
-        uint32_t v = cpu_read(c, m.seg, m.off + (uint32_t)k, s);
+        uint32_t v = mem_read(c, m.seg, m.off + (uint32_t)k, s);
         for (int b = 0; b < s; b++)
             buf[k + b] = (uint8_t)(v >> (8 * b));
         k += s;
@@ -184,7 +184,7 @@ static void wr(struct cpu *c, struct mem m, const uint8_t *buf, int n)
         uint32_t v = 0;
         for (int b = 0; b < s; b++)
             v |= (uint32_t)buf[k + b] << (8 * b);
-        cpu_write(c, m.seg, m.off + (uint32_t)k, v, s);
+        mem_write(c, m.seg, m.off + (uint32_t)k, v, s);
         k += s;
     }
 }

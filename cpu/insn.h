@@ -90,6 +90,9 @@ struct insn {
 enum { DEC_OK = 0, DEC_FETCH = -1, DEC_TOOLONG = -2 };
 typedef int decode_fetch_fn(void *ctx, unsigned n);
 int decode_insn(struct insn *i, decode_fetch_fn *fetch, void *ctx, int default32);
+/* Swaps in a specialised handler for frequent forms (cpu/ops_fast.c); the
+ * decoder calls it last. */
+void insn_specialise(struct insn *i);
 /* Mnemonic of a decoded instruction ("ADD", "(bad)"). */
 const char *insn_name(const struct insn *i);
 

@@ -19,8 +19,8 @@ static uint64_t src_q(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         return mm_get(c, i->rm);
     uint32_t ea = insn_ea(c, i);
-    uint64_t lo = cpu_read(c, i->seg, ea, 4);
-    return lo | (uint64_t)cpu_read(c, i->seg, ea + 4, 4) << 32;
+    uint64_t lo = mem_read(c, i->seg, ea, 4);
+    return lo | (uint64_t)mem_read(c, i->seg, ea + 4, 4) << 32;
 }
 
 /* Lane helpers: n-bit lanes of a and b combined by fn. */
@@ -197,8 +197,8 @@ void op_mmx(struct cpu *c, const struct insn *i)
             uint32_t ea = insn_ea(c, i);
             uint64_t v = mm_get(c, i->reg);
             cpu_probe_write(c, i->seg, ea, 8);
-            cpu_write(c, i->seg, ea, (uint32_t)v, 4);
-            cpu_write(c, i->seg, ea + 4, (uint32_t)(v >> 32), 4);
+            mem_write(c, i->seg, ea, (uint32_t)v, 4);
+            mem_write(c, i->seg, ea + 4, (uint32_t)(v >> 32), 4);
         }
         break;
     case 0x71: case 0x72: case 0x73: {                  /* shifts by immediate */

@@ -33,10 +33,10 @@ static void alu_rm(struct cpu *c, const struct insn *i, int op, uint32_t b, int 
             reg_set(c, i->rm, r, size);
     } else {
         uint32_t ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, size);
+        a = mem_read(c, i->seg, ea, size);
         r = alu_do(c, op, a, b, &kind);
         if (op != 7)
-            cpu_write(c, i->seg, ea, r, size);
+            mem_write(c, i->seg, ea, r, size);
     }
     flags_set(c, kind, size, r, a, b);
 }
@@ -106,9 +106,9 @@ void op_incdec_e(struct cpu *c, const struct insn *i)
         reg_set(c, i->rm, r, s);
     } else {
         uint32_t ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
         r = dec ? a - 1 : a + 1;
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
     }
     incdec_flags(c, dec, s, r, a);
 }
@@ -205,13 +205,13 @@ void op_grp3(struct cpu *c, const struct insn *i)
         a = reg_get(c, i->rm, s);
     } else {
         ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     r = i->reg == 2 ? ~a : 0 - a;
     if (i->mod == 3)
         reg_set(c, i->rm, r, s);
     else
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
     if (i->reg == 3)
         flags_set(c, LF_SUB, s, r, 0, a & sz_mask(s));
 }
@@ -257,9 +257,9 @@ void op_xadd(struct cpu *c, const struct insn *i)
         reg_set(c, i->rm, r, s);
     } else {
         uint32_t ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
         r = a + b;
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
         reg_set(c, i->reg, a, s);
     }
     flags_set(c, LF_ADD, s, r, a, b);
@@ -270,12 +270,12 @@ void op_cmpxchg(struct cpu *c, const struct insn *i)
     int s = insn_bsize(i);
     uint32_t acc = reg_get(c, R_EAX, s), src = reg_get(c, i->reg, s), d;
     uint32_t ea = i->mod == 3 ? 0 : insn_ea(c, i);
-    d = i->mod == 3 ? reg_get(c, i->rm, s) : cpu_read(c, i->seg, ea, s);
+    d = i->mod == 3 ? reg_get(c, i->rm, s) : mem_read(c, i->seg, ea, s);
     uint32_t w = d == acc ? src : d;   /* the destination is always written */
     if (i->mod == 3)
         reg_set(c, i->rm, w, s);
     else
-        cpu_write(c, i->seg, ea, w, s);
+        mem_write(c, i->seg, ea, w, s);
     if (d != acc)
         reg_set(c, R_EAX, d, s);
     flags_set(c, LF_SUB, s, acc - d, acc, d);
@@ -284,13 +284,13 @@ void op_cmpxchg(struct cpu *c, const struct insn *i)
 void op_cmpxchg8b(struct cpu *c, const struct insn *i)
 {
     uint32_t ea = insn_ea(c, i);
-    uint32_t lo = cpu_read(c, i->seg, ea, 4);
-    uint32_t hi = cpu_read(c, i->seg, (ea + 4) & addr_mask(i), 4);
+    uint32_t lo = mem_read(c, i->seg, ea, 4);
+    uint32_t hi = mem_read(c, i->seg, (ea + 4) & addr_mask(i), 4);
     int eq = lo == c->regs[R_EAX] && hi == c->regs[R_EDX];
     uint32_t wlo = eq ? c->regs[R_EBX] : lo, whi = eq ? c->regs[R_ECX] : hi;
     cpu_probe_write(c, i->seg, ea, 8);
-    cpu_write(c, i->seg, ea, wlo, 4);
-    cpu_write(c, i->seg, (ea + 4) & addr_mask(i), whi, 4);
+    mem_write(c, i->seg, ea, wlo, 4);
+    mem_write(c, i->seg, (ea + 4) & addr_mask(i), whi, 4);
     if (!eq) {
         c->regs[R_EAX] = lo;
         c->regs[R_EDX] = hi;

@@ -76,6 +76,18 @@ static uint32_t shift_do(struct cpu *c, int op, uint32_t a, uint32_t n, int size
     return r;
 }
 
+/* The result of SHL/SAL (4, 6), SHR (5) or SAR (7) by n (1-31) of a masked value. */
+static uint32_t shift_lazy(int op, uint32_t a, uint32_t n, int size)
+{
+    if (op == 5)
+        return a >> n;
+    if (op == 7) {
+        unsigned sh = 32 - 8 * (unsigned)size;
+        return (uint32_t)(((int32_t)(a << sh) >> sh) >> n) & sz_mask(size);
+    }
+    return (a << n) & sz_mask(size);
+}
+
 void op_shift(struct cpu *c, const struct insn *i)
 {
     int s = insn_bsize(i);
@@ -84,15 +96,24 @@ void op_shift(struct cpu *c, const struct insn *i)
         a = reg_get(c, i->rm, s);
     } else {
         ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     if (n == 0)
         return;
+    if (i->reg >= 4) {          /* SHL/SHR/SAR: lazy flags (flags.c) */
+        r = shift_lazy(i->reg, a & sz_mask(s), n, s);
+        if (i->mod == 3)
+            reg_set(c, i->rm, r, s);
+        else
+            mem_write(c, i->seg, ea, r, s);
+        flags_set(c, i->reg == 5 ? LF_SHR : i->reg == 7 ? LF_SAR : LF_SHL, s, r, a & sz_mask(s), n);
+        return;
+    }
     r = shift_do(c, i->reg, a, n, s, &f, &mask);
     if (i->mod == 3)
         reg_set(c, i->rm, r, s);
     else
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
     flags_put(c, mask, f);
 }
 
@@ -105,7 +126,7 @@ void op_shld_shrd(struct cpu *c, const struct insn *i)
         a = reg_get(c, i->rm, s);
     } else {
         ea = insn_ea(c, i);
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     if (n == 0)
         return;
@@ -122,7 +143,7 @@ void op_shld_shrd(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         reg_set(c, i->rm, r, s);
     else
-        cpu_write(c, i->seg, ea, r, s);
+        mem_write(c, i->seg, ea, r, s);
     uint32_t f = flags_szp(r, s) | (cf ? FL_CF : 0) | (((r ^ a) & sz_sign(s)) ? FL_OF : 0);
     flags_put(c, FL_ARITH, f);
 }
@@ -144,7 +165,7 @@ static void bt_common(struct cpu *c, const struct insn *i, uint32_t off, int fro
             ea = (ea + (uint32_t)((so >> (s == 2 ? 4 : 5)) * s)) & addr_mask(i);
         }
         off &= bits - 1;
-        a = cpu_read(c, i->seg, ea, s);
+        a = mem_read(c, i->seg, ea, s);
     }
     uint32_t bit = 1u << off, r = a;
     if (op == 1)
@@ -157,7 +178,7 @@ static void bt_common(struct cpu *c, const struct insn *i, uint32_t off, int fro
         if (i->mod == 3)
             reg_set(c, i->rm, r, s);
         else
-            cpu_write(c, i->seg, ea, r, s);
+            mem_write(c, i->seg, ea, r, s);
     }
     flags_put(c, FL_CF, (a & bit) ? FL_CF : 0);
 }

@@ -78,8 +78,8 @@ void op_jmpf_ap(struct cpu *c, const struct insn *i) { cpu_far_jmp(c, (uint16_t)
 static void far_ptr(struct cpu *c, const struct insn *i, uint16_t *sel, uint32_t *off)
 {
     uint32_t ea = insn_ea(c, i);
-    *off = cpu_read(c, i->seg, ea, i->opsize);
-    *sel = (uint16_t)cpu_read(c, i->seg, (ea + (uint32_t)i->opsize) & addr_mask(i), 2);
+    *off = mem_read(c, i->seg, ea, i->opsize);
+    *sel = (uint16_t)mem_read(c, i->seg, (ea + (uint32_t)i->opsize) & addr_mask(i), 2);
 }
 
 void op_callf_mp(struct cpu *c, const struct insn *i)
@@ -151,8 +151,8 @@ void op_bound(struct cpu *c, const struct insn *i)
 {
     int s = i->opsize;
     uint32_t ea = insn_ea(c, i);
-    int32_t lo = sext_to32(cpu_read(c, i->seg, ea, s), s);
-    int32_t hi = sext_to32(cpu_read(c, i->seg, (ea + (uint32_t)s) & addr_mask(i), s), s);
+    int32_t lo = sext_to32(mem_read(c, i->seg, ea, s), s);
+    int32_t hi = sext_to32(mem_read(c, i->seg, (ea + (uint32_t)s) & addr_mask(i), s), s);
     int32_t v = sext_to32(reg_get(c, i->reg, s), s);
     if (v < lo || v > hi)
         cpu_exception(c, EXC_BR, -1);

@@ -22,10 +22,10 @@ void op_mov_eb_ib(struct cpu *c, const struct insn *i) { rm_write(c, i, i->imm, 
 void op_mov_ev_iz(struct cpu *c, const struct insn *i) { rm_write(c, i, i->imm, i->opsize); }
 void op_mov_zb_ib(struct cpu *c, const struct insn *i) { reg_set(c, i->opc & 7, i->imm, 1); }
 void op_mov_zv_iv(struct cpu *c, const struct insn *i) { reg_set(c, i->opc & 7, i->imm, i->opsize); }
-void op_mov_al_ob(struct cpu *c, const struct insn *i) { reg_set(c, R_EAX, cpu_read(c, i->seg, i->disp, 1), 1); }
-void op_mov_eax_ov(struct cpu *c, const struct insn *i) { reg_set(c, R_EAX, cpu_read(c, i->seg, i->disp, i->opsize), i->opsize); }
-void op_mov_ob_al(struct cpu *c, const struct insn *i) { cpu_write(c, i->seg, i->disp, c->regs[R_EAX], 1); }
-void op_mov_ov_eax(struct cpu *c, const struct insn *i) { cpu_write(c, i->seg, i->disp, c->regs[R_EAX], i->opsize); }
+void op_mov_al_ob(struct cpu *c, const struct insn *i) { reg_set(c, R_EAX, mem_read(c, i->seg, i->disp, 1), 1); }
+void op_mov_eax_ov(struct cpu *c, const struct insn *i) { reg_set(c, R_EAX, mem_read(c, i->seg, i->disp, i->opsize), i->opsize); }
+void op_mov_ob_al(struct cpu *c, const struct insn *i) { mem_write(c, i->seg, i->disp, c->regs[R_EAX], 1); }
+void op_mov_ov_eax(struct cpu *c, const struct insn *i) { mem_write(c, i->seg, i->disp, c->regs[R_EAX], i->opsize); }
 
 void op_movzx(struct cpu *c, const struct insn *i)
 {
@@ -67,7 +67,7 @@ void op_xchg_zv(struct cpu *c, const struct insn *i)
 void op_xlat(struct cpu *c, const struct insn *i)
 {
     uint32_t off = (c->regs[R_EBX] + (c->regs[R_EAX] & 0xFF)) & addr_mask(i);
-    reg_set(c, R_EAX, cpu_read(c, i->seg, off, 1), 1);
+    reg_set(c, R_EAX, mem_read(c, i->seg, off, 1), 1);
 }
 
 /* ---- stack ---- */
@@ -111,7 +111,7 @@ void op_push_sreg(struct cpu *c, const struct insn *i)
     }
     uint32_t esp = c->regs[R_ESP];
     uint32_t nsp = stack32(c) ? esp - 4 : (esp & 0xFFFF0000u) | ((esp - 4) & 0xFFFF);
-    cpu_write(c, S_SS, stack32(c) ? nsp : nsp & 0xFFFF, sel, 2);
+    mem_write(c, S_SS, stack32(c) ? nsp : nsp & 0xFFFF, sel, 2);
     c->regs[R_ESP] = nsp;
 }
 
@@ -128,7 +128,7 @@ void op_pop_sreg(struct cpu *c, const struct insn *i)
 static uint32_t stack_peek(struct cpu *c, uint32_t k, int size)
 {
     uint32_t off = c->regs[R_ESP] + k * (uint32_t)size;
-    return cpu_read(c, S_SS, stack32(c) ? off : off & 0xFFFF, size);
+    return mem_read(c, S_SS, stack32(c) ? off : off & 0xFFFF, size);
 }
 
 static void stack_adjust(struct cpu *c, uint32_t bytes)
@@ -165,13 +165,13 @@ void op_enter(struct cpu *c, const struct insn *i)
     if (level) {
         for (uint32_t k = 1; k < level; k++) {
             bp = (bp - (uint32_t)s) & sz_mask(st);
-            cpu_push(c, cpu_read(c, S_SS, bp, s), s);
+            cpu_push(c, mem_read(c, S_SS, bp, s), s);
         }
         cpu_push(c, frame, s);
     }
     uint32_t nsp = (reg_get(c, R_ESP, st) - size) & sz_mask(st);
     if (size)
-        cpu_read(c, S_SS, nsp, 1);   /* the new stack top must be inside SS */
+        mem_read(c, S_SS, nsp, 1);   /* the new stack top must be inside SS */
     reg_set(c, R_EBP, frame, s);
     reg_set(c, R_ESP, nsp, st);
 }
@@ -180,7 +180,7 @@ void op_leave(struct cpu *c, const struct insn *i)
 {
     int st = stack32(c) ? 4 : 2;
     uint32_t bp = reg_get(c, R_EBP, st);
-    uint32_t v = cpu_read(c, S_SS, bp, i->opsize);
+    uint32_t v = mem_read(c, S_SS, bp, i->opsize);
     reg_set(c, R_ESP, bp + (uint32_t)i->opsize, st);
     reg_set(c, R_EBP, v, i->opsize);
 }
@@ -195,7 +195,7 @@ void op_mov_ev_sw(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         reg_set(c, i->rm, sel, i->opsize);   /* P6 zero-extends into a 32-bit register */
     else
-        cpu_write(c, i->seg, insn_ea(c, i), sel, 2);
+        mem_write(c, i->seg, insn_ea(c, i), sel, 2);
 }
 
 void op_mov_sw_ew(struct cpu *c, const struct insn *i)
@@ -218,8 +218,8 @@ void op_lxs(struct cpu *c, const struct insn *i)
     default: s = S_GS; break;
     }
     uint32_t ea = insn_ea(c, i);
-    uint32_t off = cpu_read(c, i->seg, ea, i->opsize);
-    uint16_t sel = (uint16_t)cpu_read(c, i->seg, (ea + (uint32_t)i->opsize) & addr_mask(i), 2);
+    uint32_t off = mem_read(c, i->seg, ea, i->opsize);
+    uint16_t sel = (uint16_t)mem_read(c, i->seg, (ea + (uint32_t)i->opsize) & addr_mask(i), 2);
     cpu_load_sreg(c, s, sel);
     reg_set(c, i->reg, off, i->opsize);
 }

@@ -37,8 +37,8 @@ typedef int str_fn(struct cpu *c, const struct insn *i, int s, uint32_t am);
 
 static int s_movs(struct cpu *c, const struct insn *i, int s, uint32_t am)
 {
-    uint32_t v = cpu_read(c, i->seg, c->regs[R_ESI] & am, s);
-    cpu_write(c, S_ES, c->regs[R_EDI] & am, v, s);
+    uint32_t v = mem_read(c, i->seg, c->regs[R_ESI] & am, s);
+    mem_write(c, S_ES, c->regs[R_EDI] & am, v, s);
     advance(c, R_ESI, step(c, s), am);
     advance(c, R_EDI, step(c, s), am);
     return 0;
@@ -52,8 +52,8 @@ static int rep_stop(const struct cpu *c, const struct insn *i)
 
 static int s_cmps(struct cpu *c, const struct insn *i, int s, uint32_t am)
 {
-    uint32_t a = cpu_read(c, i->seg, c->regs[R_ESI] & am, s);
-    uint32_t b = cpu_read(c, S_ES, c->regs[R_EDI] & am, s);
+    uint32_t a = mem_read(c, i->seg, c->regs[R_ESI] & am, s);
+    uint32_t b = mem_read(c, S_ES, c->regs[R_EDI] & am, s);
     advance(c, R_ESI, step(c, s), am);
     advance(c, R_EDI, step(c, s), am);
     flags_set(c, LF_SUB, s, a - b, a, b);
@@ -63,14 +63,14 @@ static int s_cmps(struct cpu *c, const struct insn *i, int s, uint32_t am)
 static int s_stos(struct cpu *c, const struct insn *i, int s, uint32_t am)
 {
     (void)i;
-    cpu_write(c, S_ES, c->regs[R_EDI] & am, c->regs[R_EAX], s);
+    mem_write(c, S_ES, c->regs[R_EDI] & am, c->regs[R_EAX], s);
     advance(c, R_EDI, step(c, s), am);
     return 0;
 }
 
 static int s_lods(struct cpu *c, const struct insn *i, int s, uint32_t am)
 {
-    uint32_t v = cpu_read(c, i->seg, c->regs[R_ESI] & am, s);
+    uint32_t v = mem_read(c, i->seg, c->regs[R_ESI] & am, s);
     reg_set(c, R_EAX, v, s);
     advance(c, R_ESI, step(c, s), am);
     return 0;
@@ -79,7 +79,7 @@ static int s_lods(struct cpu *c, const struct insn *i, int s, uint32_t am)
 static int s_scas(struct cpu *c, const struct insn *i, int s, uint32_t am)
 {
     uint32_t a = reg_get(c, R_EAX, s);
-    uint32_t b = cpu_read(c, S_ES, c->regs[R_EDI] & am, s);
+    uint32_t b = mem_read(c, S_ES, c->regs[R_EDI] & am, s);
     advance(c, R_EDI, step(c, s), am);
     flags_set(c, LF_SUB, s, a - b, a, b);
     return rep_stop(c, i);
@@ -91,14 +91,14 @@ static int s_ins(struct cpu *c, const struct insn *i, int s, uint32_t am)
     uint32_t off = c->regs[R_EDI] & am;
     cpu_probe_write(c, S_ES, off, s);   /* no port read if the store would fault */
     uint32_t v = cpu_in(c, (uint16_t)c->regs[R_EDX], s);
-    cpu_write(c, S_ES, off, v, s);
+    mem_write(c, S_ES, off, v, s);
     advance(c, R_EDI, step(c, s), am);
     return 0;
 }
 
 static int s_outs(struct cpu *c, const struct insn *i, int s, uint32_t am)
 {
-    uint32_t v = cpu_read(c, i->seg, c->regs[R_ESI] & am, s);
+    uint32_t v = mem_read(c, i->seg, c->regs[R_ESI] & am, s);
     cpu_out(c, (uint16_t)c->regs[R_EDX], v, s);
     advance(c, R_ESI, step(c, s), am);
     return 0;

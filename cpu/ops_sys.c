@@ -137,8 +137,8 @@ void op_lgdt_lidt(struct cpu *c, const struct insn *i)
 {
     cpu_need_cpl0(c);
     uint32_t ea = insn_ea(c, i);
-    uint32_t limit = cpu_read(c, i->seg, ea, 2);
-    uint32_t base = cpu_read(c, i->seg, (ea + 2) & addr_mask(i), 4);
+    uint32_t limit = mem_read(c, i->seg, ea, 2);
+    uint32_t base = mem_read(c, i->seg, (ea + 2) & addr_mask(i), 4);
     if (i->opsize == 2)
         base &= 0xFFFFFF;
     struct seg *s = &c->sys[i->reg == 2 ? SYS_GDTR : SYS_IDTR];
@@ -152,8 +152,8 @@ void op_sgdt_sidt(struct cpu *c, const struct insn *i)
     uint32_t ea = insn_ea(c, i);
     uint32_t base = i->opsize == 2 ? s->base & 0xFFFFFF : s->base;
     cpu_probe_write(c, i->seg, ea, 6);
-    cpu_write(c, i->seg, ea, s->limit, 2);
-    cpu_write(c, i->seg, (ea + 2) & addr_mask(i), base, 4);
+    mem_write(c, i->seg, ea, s->limit, 2);
+    mem_write(c, i->seg, (ea + 2) & addr_mask(i), base, 4);
 }
 
 void op_sldt_str(struct cpu *c, const struct insn *i)
@@ -163,7 +163,7 @@ void op_sldt_str(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         reg_set(c, i->rm, sel, i->opsize);
     else
-        cpu_write(c, i->seg, insn_ea(c, i), sel, 2);
+        mem_write(c, i->seg, insn_ea(c, i), sel, 2);
 }
 
 void op_lldt_ltr(struct cpu *c, const struct insn *i)
@@ -215,7 +215,7 @@ void op_smsw(struct cpu *c, const struct insn *i)
     if (i->mod == 3)
         reg_set(c, i->rm, c->cr0, i->opsize);
     else
-        cpu_write(c, i->seg, insn_ea(c, i), c->cr0, 2);
+        mem_write(c, i->seg, insn_ea(c, i), c->cr0, 2);
 }
 
 void op_lmsw(struct cpu *c, const struct insn *i)

@@ -53,8 +53,9 @@ void mmu_flush(struct mmu *mmu, int include_global)
 {
     struct tlb_entry *e = &mmu->tlb[0][0][0];
     size_t n = sizeof(mmu->tlb) / sizeof(mmu->tlb[0][0][0]);
+    mmu->epoch++;
     for (size_t i = 0; i < n; i++)
-        if (include_global || !e[i].global)
+        if (include_global || !(e[i].phys & TLB_GLOBAL))
             e[i].tag = TLB_INVALID;
     if (include_global)
         mmu->large_seen = 0;
@@ -62,6 +63,7 @@ void mmu_flush(struct mmu *mmu, int include_global)
 
 void mmu_sync_generation(struct mmu *mmu)
 {
+    mmu->epoch++;
     if (mmu->pm_generation != mmu->pm->generation) {
         mmu_flush(mmu, 1);
     } else {
@@ -82,7 +84,7 @@ void mmu_mark_code(struct mmu *mmu, uint32_t phys)
     for (int u = 0; u < 2; u++)
         for (uint32_t i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &mmu->tlb[u][MMU_WRITE][i];
-            if (e->tag != TLB_INVALID && (e->phys & mmu->pm->a20_mask) == pg)
+            if (e->tag != TLB_INVALID && (TLB_PHYS(e) & mmu->pm->a20_mask) == pg)
                 e->tag = TLB_INVALID;
         }
     if (in_step)
@@ -92,6 +94,7 @@ void mmu_mark_code(struct mmu *mmu, uint32_t phys)
 void mmu_invlpg(struct mmu *mmu, uint32_t lin)
 {
     uint32_t page = lin & ~0xFFFu, idx = (lin >> 12) & (TLB_SIZE - 1);
+    mmu->epoch++;
     for (int u = 0; u < 2; u++)
         for (int a = 0; a < 3; a++)
             if ((mmu->tlb[u][a][idx].tag & ~TLB_SLOW) == page)
@@ -103,7 +106,7 @@ void mmu_invlpg(struct mmu *mmu, uint32_t lin)
     struct tlb_entry *e = &mmu->tlb[0][0][0];
     size_t n = sizeof(mmu->tlb) / sizeof(mmu->tlb[0][0][0]);
     for (size_t i = 0; i < n; i++)
-        if (e[i].large && e[i].tag != TLB_INVALID && (e[i].tag & mask) == (lin & mask))
+        if ((e[i].phys & TLB_LARGE) && e[i].tag != TLB_INVALID && (e[i].tag & mask) == (lin & mask))
             e[i].tag = TLB_INVALID;
 }
 
@@ -302,7 +305,8 @@ static uint32_t xlate(struct mmu *mmu, uint32_t lin, int access, int user, struc
     struct tlb_entry *e = &mmu->tlb[user][access][(lin >> 12) & (TLB_SIZE - 1)];
     uint32_t page = lin & ~0xFFFu;
     if ((e->tag & ~TLB_SLOW) == page) {
-        if (!e->host && (e->host = entry_host(mmu, access, e->phys)) != NULL)
+        mmu->tlb_hits++;
+        if (!e->host && (e->host = entry_host(mmu, access, TLB_PHYS(e))) != NULL)
             e->tag = page; /* the page lost its code mark since the fill */
         *out = e;
         return 0;
@@ -313,10 +317,8 @@ static uint32_t xlate(struct mmu *mmu, uint32_t lin, int access, int user, struc
     if (r)
         return r;
     e->tag = page;
-    e->phys = w.phys & ~0xFFFu;
-    e->global = w.global;
-    e->large = w.large;
-    e->host = entry_host(mmu, access, e->phys);
+    e->phys = (w.phys & ~0xFFFu) | (w.global ? TLB_GLOBAL : 0) | (w.large ? TLB_LARGE : 0);
+    e->host = entry_host(mmu, access, TLB_PHYS(e));
     if (!e->host)
         e->tag |= TLB_SLOW;
     mmu->large_seen |= w.large;
@@ -329,7 +331,7 @@ uint32_t mmu_translate(struct mmu *mmu, uint32_t lin, int access, int user, uint
     struct tlb_entry *e;
     uint32_t r = xlate(mmu, lin, access, user, &e);
     if (!r)
-        *phys = e->phys | (lin & 0xFFF);
+        *phys = TLB_PHYS(e) | (lin & 0xFFF);
     return r;
 }
 
@@ -399,7 +401,7 @@ static uint32_t prepare(struct mmu *mmu, uint32_t lin, int size, int access, int
         *fault_lin = lin;
         return r;
     }
-    pc[0] = (struct piece){ e->phys | off, e->host ? e->host + off : NULL, n1 };
+    pc[0] = (struct piece){ TLB_PHYS(e) | off, e->host ? e->host + off : NULL, n1 };
     pc[1].len = 0;
     if (n1 == size)
         return 0;
@@ -409,7 +411,7 @@ static uint32_t prepare(struct mmu *mmu, uint32_t lin, int size, int access, int
         *fault_lin = lin2;
         return r;
     }
-    pc[1] = (struct piece){ e->phys, e->host, size - n1 };
+    pc[1] = (struct piece){ TLB_PHYS(e), e->host, size - n1 };
     return 0;
 }
 

@@ -21,13 +21,16 @@ enum mmu_access { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define PF_RSVD 0x08
 #define PF_I    0x10
 
+/* 16 bytes, so that four share a cache line: the two marks live in the low
+ * bits of the page-aligned physical address. */
 struct tlb_entry {
     uint32_t tag;       /* linear page address (| TLB_SLOW when host is NULL), or TLB_INVALID */
-    uint32_t phys;      /* physical page address */
+    uint32_t phys;      /* physical page address | TLB_GLOBAL | TLB_LARGE */
     uint8_t *host;      /* host address of the page start; NULL: use the slow path */
-    uint8_t global;     /* from a G page with CR4.PGE: survives CR3 loads */
-    uint8_t large;      /* from a 4 MiB / 2 MiB page: INVLPG drops the whole region */
 };
+#define TLB_GLOBAL 1u   /* from a G page with CR4.PGE: survives CR3 loads */
+#define TLB_LARGE  2u   /* from a 4 MiB / 2 MiB page: INVLPG drops the whole region */
+#define TLB_PHYS(e) ((e)->phys & ~0xFFFu)
 
 struct mmu {
     struct physmem *pm;
@@ -36,11 +39,14 @@ struct mmu {
     uint32_t pm_generation;          /* physmem generation the TLB was filled under */
     uint32_t code_generation;        /* physmem code_generation the write entries follow */
     int large_seen;                  /* a large-page entry was filled since the last full flush */
+    uint32_t epoch;                  /* bumped by every flush, INVLPG and generation sync, so caches
+                                        built on translations (the CPU's jump cache) can tell */
     /* [user][access] */
     struct tlb_entry tlb[2][3][TLB_SIZE];
-    /* Statistics for --stats. Misses are counted by the slow path (each page
-     * walk). Hits are the CPU's to count: `mmu->tlb_hits++` where tlb_lookup()
-     * returns non-NULL (or add the slow-path entry hits it wants to see). */
+    /* Statistics for --stats. Misses are page walks (slow path). Hits are
+     * counted by the slow path when it finds its entry and by the CPU on each
+     * fast-path hit (cpu/exec.h mem_fast, cpu/access.c); instruction fetches
+     * through the CPU's jump cache do not look at the TLB and are not counted. */
     uint64_t tlb_hits, tlb_misses;
 };
 

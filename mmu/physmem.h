@@ -7,6 +7,7 @@
 #define SV_PHYSMEM_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "devices/bus.h"
 
 #define PM_PAGE_SHIFT 12
@@ -72,16 +73,47 @@ void physmem_mark_code(struct physmem *pm, uint32_t addr);
 void physmem_clear_code(struct physmem *pm, uint32_t addr);
 
 /* Little-endian loads and stores through host pointers (guest memory is
- * little-endian whatever the host). */
-static inline uint16_t pm_ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+ * little-endian whatever the host). On a little-endian host they are one
+ * memcpy each, which compilers turn into a single (unaligned) load or store;
+ * elsewhere they assemble bytes. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PM_HOST_LE 1
+#else
+#define PM_HOST_LE 0
+#endif
+static inline uint16_t pm_ld16(const uint8_t *p)
+{
+    if (PM_HOST_LE) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t pm_ld32(const uint8_t *p)
 {
+    if (PM_HOST_LE) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static inline uint64_t pm_ld64(const uint8_t *p) { return pm_ld32(p) | (uint64_t)pm_ld32(p + 4) << 32; }
-static inline void pm_st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void pm_st16(uint8_t *p, uint16_t v)
+{
+    if (PM_HOST_LE) {
+        memcpy(p, &v, 2);
+        return;
+    }
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+}
 static inline void pm_st32(uint8_t *p, uint32_t v)
 {
+    if (PM_HOST_LE) {
+        memcpy(p, &v, 4);
+        return;
+    }
     p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
 static inline void pm_st64(uint8_t *p, uint64_t v) { pm_st32(p, (uint32_t)v); pm_st32(p + 4, (uint32_t)(v >> 32)); }

@@ -1,0 +1,72 @@
+/* The decoded-block cache's data, shared by cpu/block.c (which builds and
+ * kills blocks) and the execution loop in cpu/cpu.c (which looks blocks up
+ * and runs them without a call per instruction). */
+#ifndef SV_BLOCK_H
+#define SV_BLOCK_H
+#include "cpu/exec.h"
+
+#define BLOCK_MAX 32
+#define BC_INSNS 65536
+#define BC_BLOCKS 8192
+#define BC_HASH 4096
+#define BC_PAGE_HASH 1024
+#define BC_JC 4096          /* jump cache entries (power of two) */
+#define BC_DEAD BC_BLOCKS   /* index of a permanently dead block */
+
+struct block {
+    uint32_t phys;        /* physical address of the first byte */
+    uint8_t mode;         /* CS.D the block was decoded under */
+    uint8_t dead;         /* killed by a code write; skipped by lookups */
+    uint16_t n;           /* instructions */
+    uint32_t bytes;       /* bytes covered */
+    int32_t hash_next;    /* chain in hash[] */
+    int32_t page_next;    /* chain in page[] */
+    uint32_t first;       /* index of the first instruction in insns[] */
+};
+
+/* The jump cache maps a linear fetch address straight to a block, skipping
+ * the fetch TLB and the physical hash. An entry holds while the MMU's epoch
+ * (bumped by every TLB flush, INVLPG and memory-map change) is the one it
+ * was filled under, for the same privilege; the block's own mode, dead flag
+ * and the CS limit are checked at each use. */
+struct jc_entry {
+    uint32_t lin;
+    uint32_t epoch;       /* mmu.epoch at fill */
+    int32_t block;        /* index into blocks[] (BC_DEAD: empty) */
+    uint32_t user;        /* CPL 3 at fill */
+};
+
+struct block_cache {
+    struct block blocks[BC_BLOCKS + 1];   /* + the dead sentinel */
+    int nblocks;
+    struct insn insns[BC_INSNS];
+    int ninsns;
+    int32_t hash[BC_HASH];
+    int32_t page[BC_PAGE_HASH];
+    struct jc_entry jc[BC_JC];
+    int32_t cur;          /* block being executed, or -1 */
+    int cur_dirty;        /* cur was killed while running */
+};
+
+static inline struct jc_entry *block_jc_slot(struct block_cache *bc, uint32_t lin)
+{
+    return &bc->jc[(lin ^ (lin >> 12)) & (BC_JC - 1)];
+}
+
+/* The block at CS:EIP from the jump cache, or NULL (then use block_find). */
+static inline struct block *block_lookup_fast(struct cpu *c)
+{
+    struct block_cache *bc = c->blocks;
+    const struct seg *cs = &c->segs[S_CS];
+    uint32_t lin = cs->base + c->eip;
+    const struct jc_entry *e = block_jc_slot(bc, lin);
+    if (e->lin != lin || e->epoch != c->mmu.epoch || e->user != (c->cpl == 3))
+        return NULL;
+    struct block *b = &bc->blocks[e->block];
+    if (b->dead || b->mode != ((cs->flags & SEGF_DB) != 0) ||
+        (uint64_t)c->eip + b->bytes - 1 > cs->limit)
+        return NULL;
+    return b;
+}
+
+#endif
