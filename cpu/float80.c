@@ -39,6 +39,10 @@ int f80_unpack(struct f80 a, struct unp *u)
     u->lo = 0;
     u->den = 0;
     u->exp = f80_exp(a);
+    if (f80_normal(a)) {
+        u->cls = U_NORM;
+        return U_NORM;
+    }
     switch (f80_classify(a)) {
     case F80_ZERO: u->cls = U_ZERO; break;
     case F80_INF: u->cls = U_INF; break;
@@ -224,6 +228,25 @@ struct f80 f80_pack(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint6
     return f80_make(sign, (uint16_t)x, m);
 }
 
+/* f80_pack for a normalized hi whose exponent is in range: the common case
+ * of every operation, without the underflow/overflow machinery (those cases
+ * go to f80_pack, which gives the same result for the rest). */
+static inline struct f80 pack_norm(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_t lo, int p)
+{
+    if (exp < 1 || exp > 0x7FFE)
+        return f80_pack(e, sign, exp, hi, lo, p);
+    uint64_t h = hi;
+    int inexact, up;
+    if (round_bits(e, sign, &h, lo, p, &inexact, &up)) {
+        if (exp == 0x7FFE)
+            return f80_pack(e, sign, exp, hi, lo, p);
+        exp++;
+    }
+    if (inexact)
+        e->flags |= up ? F80_PE | F80_C1 : F80_PE;
+    return f80_make(sign, (uint16_t)exp, h);
+}
+
 static struct f80 pack_unp(struct f80_env *e, const struct unp *u, int p)
 {
     return f80_pack(e, u->sign, u->exp, u->hi, u->lo, p);
@@ -231,10 +254,47 @@ static struct f80 pack_unp(struct f80_env *e, const struct unp *u, int p)
 
 /* ---- add / sub ---- */
 
+/* |x| +- |y| of two non-zero finite operands (sign in x, y; hi normalized). */
+static struct f80 add_mag(struct f80_env *e, struct unp x, struct unp y, int p)
+{
+    if (y.exp > x.exp || (y.exp == x.exp && y.hi > x.hi)) {
+        struct unp t = x;
+        x = y;
+        y = t;
+    }
+    int32_t d = x.exp - y.exp;
+    shr128(&y.hi, &y.lo, d > 130 ? 130 : d);
+    if (x.sign == y.sign) {
+        int c = add128(&x.hi, &x.lo, y.hi, y.lo);
+        if (c) {
+            shr128(&x.hi, &x.lo, 1);
+            x.hi |= 1ull << 63;
+            x.exp++;
+        }
+        return pack_norm(e, x.sign, x.exp, x.hi, x.lo, p);
+    }
+    sub128(&x.hi, &x.lo, y.hi, y.lo);
+    if (!x.hi && !x.lo)
+        return f80_make(e->rc == F80_RD, 0, 0);
+    norm128(&x.exp, &x.hi, &x.lo);
+    return pack_norm(e, x.sign, x.exp, x.hi, x.lo, p);
+}
+
 static struct f80 addsub(struct f80_env *e, struct f80 a, struct f80 b, int negb)
 {
     struct unp x, y;
     struct f80 r;
+    if (f80_normal(a) && f80_normal(b)) {
+        x.sign = f80_sign(a);
+        x.exp = f80_exp(a);
+        x.hi = a.mant;
+        x.lo = 0;
+        y.sign = f80_sign(b) ^ negb;
+        y.exp = f80_exp(b);
+        y.hi = b.mant;
+        y.lo = 0;
+        return add_mag(e, x, y, prec_bits(e->pc));
+    }
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))
@@ -254,26 +314,7 @@ static struct f80 addsub(struct f80_env *e, struct f80 a, struct f80 b, int negb
         return pack_unp(e, &y, p);
     if (y.cls == U_ZERO)
         return pack_unp(e, &x, p);
-    if (y.exp > x.exp || (y.exp == x.exp && y.hi > x.hi)) {
-        struct unp t = x;
-        x = y;
-        y = t;
-    }
-    int32_t d = x.exp - y.exp;
-    shr128(&y.hi, &y.lo, d > 130 ? 130 : d);
-    if (x.sign == y.sign) {
-        int c = add128(&x.hi, &x.lo, y.hi, y.lo);
-        if (c) {
-            shr128(&x.hi, &x.lo, 1);
-            x.hi |= 1ull << 63;
-            x.exp++;
-        }
-    } else {
-        sub128(&x.hi, &x.lo, y.hi, y.lo);
-        if (!x.hi && !x.lo)
-            return f80_make(e->rc == F80_RD, 0, 0);
-    }
-    return pack_unp(e, &x, p);
+    return add_mag(e, x, y, p);
 }
 
 struct f80 f80_add(struct f80_env *e, struct f80 a, struct f80 b) { return addsub(e, a, b, 0); }
@@ -281,10 +322,26 @@ struct f80 f80_sub(struct f80_env *e, struct f80 a, struct f80 b) { return addsu
 
 /* ---- mul / div ---- */
 
+/* Product of two significands (bit 63 set): normalized, exponent adjusted. */
+static struct f80 mul_norm(struct f80_env *e, int s, int32_t exp, uint64_t a, uint64_t b)
+{
+    uint64_t hi, lo;
+    mul64(a, b, &hi, &lo);
+    exp++;
+    if (!(hi >> 63)) {
+        hi = hi << 1 | lo >> 63;
+        lo <<= 1;
+        exp--;
+    }
+    return pack_norm(e, s, exp, hi, lo, prec_bits(e->pc));
+}
+
 struct f80 f80_mul(struct f80_env *e, struct f80 a, struct f80 b)
 {
     struct unp x, y;
     struct f80 r;
+    if (f80_normal(a) && f80_normal(b))
+        return mul_norm(e, f80_sign(a) ^ f80_sign(b), f80_exp(a) + f80_exp(b) - F80_BIAS, a.mant, b.mant);
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))
@@ -299,37 +356,38 @@ struct f80 f80_mul(struct f80_env *e, struct f80 a, struct f80 b)
     }
     if (x.cls == U_ZERO || y.cls == U_ZERO)
         return f80_make(s, 0, 0);
-    uint64_t hi, lo;
-    mul64(x.hi, y.hi, &hi, &lo);
-    int32_t exp = x.exp + y.exp - F80_BIAS + 1;
-    return f80_pack(e, s, exp, hi, lo, prec_bits(e->pc));
+    return mul_norm(e, s, x.exp + y.exp - F80_BIAS, x.hi, y.hi);
 }
 
 /* 128-bit quotient of n / d (both with bit 63 set), as n/d * 2^127, with a
  * sticky bit for a non-zero remainder. */
 static void div_mant(uint64_t n, uint64_t d, uint64_t *qh, uint64_t *ql)
 {
-    uint64_t r = n, h = 0, l = 0;
-    int carry = 0;
-    for (int k = 0; k < 128; k++) {
-        int bit = 0;
-        if (carry || r >= d) {
-            r -= d;
-            bit = 1;
-        }
-        h = h << 1 | l >> 63;
-        l = l << 1 | (uint64_t)bit;
-        carry = (int)(r >> 63);
-        r <<= 1;
+    /* floor(n * 2^127 / d) in two 64-bit digits; n >> 1 < d */
+    uint64_t r;
+    *qh = div128_64(n >> 1, n << 63, d, &r);
+    *ql = div128_64(r, 0, d, &r);
+    *ql |= r != 0;
+}
+
+static struct f80 div_norm(struct f80_env *e, int s, int32_t exp, uint64_t n, uint64_t d)
+{
+    uint64_t qh, ql;
+    div_mant(n, d, &qh, &ql);
+    if (!(qh >> 63)) {
+        qh = qh << 1 | ql >> 63;
+        ql <<= 1;
+        exp--;
     }
-    *qh = h;
-    *ql = l | (r != 0 || carry);
+    return pack_norm(e, s, exp, qh, ql, prec_bits(e->pc));
 }
 
 struct f80 f80_div(struct f80_env *e, struct f80 a, struct f80 b)
 {
     struct unp x, y;
     struct f80 r;
+    if (f80_normal(a) && f80_normal(b))
+        return div_norm(e, f80_sign(a) ^ f80_sign(b), f80_exp(a) - f80_exp(b) + F80_BIAS, a.mant, b.mant);
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))
@@ -359,36 +417,50 @@ struct f80 f80_div(struct f80_env *e, struct f80 a, struct f80 b)
         e->flags |= F80_DE;
     if (x.cls == U_ZERO)
         return f80_make(s, 0, 0);
-    uint64_t qh, ql;
-    div_mant(x.hi, y.hi, &qh, &ql);
-    return f80_pack(e, s, x.exp - y.exp + F80_BIAS, qh, ql, prec_bits(e->pc));
+    return div_norm(e, s, x.exp - y.exp + F80_BIAS, x.hi, y.hi);
 }
 
 /* ---- sqrt ---- */
 
-/* floor(sqrt(n)) of a 128-bit n with n >= 2^126; *rem gets n - root^2 != 0
- * and *above whether the exact root's fraction is above one half. */
+/* floor(sqrt(n)) of a 128-bit n with n >= 2^126; *inexact gets whether
+ * n - root^2 != 0 and *above whether the exact root's fraction is above one
+ * half. Integer Newton from a table overestimate: the iteration decreases
+ * monotonically to floor(sqrt(n)) (every step is exact integer arithmetic). */
 uint64_t f80_isqrt128(uint64_t nh, uint64_t nl, int *inexact, int *above)
 {
-    uint64_t root = 0, rh = 0, rl = 0;   /* remainder (up to 66 bits) */
-    for (int k = 0; k < 64; k++) {
-        /* bring down two bits */
-        rh = rh << 2 | rl >> 62;
-        rl = rl << 2 | nh >> 62;
-        nh = nh << 2 | nl >> 62;
-        nl <<= 2;
-        /* trial = 4*root + 1 (up to 66 bits) */
-        uint64_t th = root >> 62, tl = root << 2 | 1;
-        root <<= 1;
-        if (rh > th || (rh == th && rl >= tl)) {
-            sub128(&rh, &rl, th, tl);
-            root |= 1;
-        }
+    /* ceil(sqrt((i + 1) * 2^122)) for the top six bits i = 16..63 of n */
+    static const uint64_t start[48] = {
+        0x83F07B357F6837AEull, 0x87C3B666FB66CB64ull, 0x8B7C19A3226FC430ull, 0x8F1BBCDCBFA53E0Bull,
+        0x92A475C8A8F4299Aull, 0x9617E2CAA2B5366Aull, 0x997773ABB820B3DCull, 0x9CC470A0490973E9ull,
+        0xA000000000000000ull, 0xA32B2AF8917FB30Dull, 0xA646E17211CBFEB7ull, 0xA953FD4E97C74DBDull,
+        0xAC53452546CF9AA1ull, 0xAF456E91B52C7785ull, 0xB22B202B460E1BA3ull, 0xB504F333F9DE6485ull,
+        0xB7D3750B16878065ull, 0xBA97286D9D1D0D8Eull, 0xBD50868C9E116738ull, 0xC000000000000000ull,
+        0xC2A5FD9B1EE1CB28ull, 0xC542E127B832CBEEull, 0xC7D7060AD69C4F13ull, 0xCA62C1D6D2DA9491ull,
+        0xCCE664CCFFF80167ull, 0xCF623A5130931EACull, 0xD1D68950ED0B02A3ull, 0xD443949FEB79A0B5ull,
+        0xD6A99B4B1F77DD11ull, 0xD908D8E386811808ull, 0xDB6185C1AC9F31F5ull, 0xDDB3D742C265539Eull,
+        0xE000000000000000ull, 0xE2463000F855FDA6ull, 0xE48694E96A1E6C25ull, 0xE6C15A230ACF9B08ull,
+        0xE8F6A903B7DF49F5ull, 0xEB26A8F06D8E2DDDull, 0xED517F7D570EBFB1ull, 0xEF77508B41FA4903ull,
+        0xF1983E62B67ADEE1ull, 0xF3B469CCEE237CAFull, 0xF5CBF22ADCF6DB34ull, 0xF7DEF58A7A76CD8Cull,
+        0xF9ED90BA73A343C3ull, 0xFBF7DF5C6A788F0Cull, 0xFDFDFBF5E3AAF49Bull, 0xFFFFFFFFFFFFFFFFull,
+    };
+    uint64_t x = start[(nh >> 58) - 16];
+    for (;;) {
+        /* x >= floor(sqrt(n)) always; nh >= x means n / x >= 2^64 > x, so
+         * x < sqrt(n): x is the root (and the quotient would not fit) */
+        if (nh >= x)
+            break;
+        uint64_t r, q = div128_64(nh, nl, x, &r);
+        uint64_t y = (x >> 1) + (q >> 1) + (x & q & 1);
+        if (y >= x)
+            break;
+        x = y;
     }
+    uint64_t sh, sl, rh = nh, rl = nl;
+    mul64(x, x, &sh, &sl);
+    sub128(&rh, &rl, sh, sl);
     *inexact = rh || rl;
-    /* fraction > 1/2  <=>  rem > root */
-    *above = rh || rl > root;
-    return root;
+    *above = rh || rl > x;    /* fraction > 1/2  <=>  rem > root */
+    return x;
 }
 
 struct f80 f80_sqrt(struct f80_env *e, struct f80 a)
