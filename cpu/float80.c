@@ -468,16 +468,18 @@ struct f80 f80_sqrt(struct f80_env *e, struct f80 a)
     struct unp x;
     struct f80 r;
     f80_unpack(a, &x);
-    if (f80_nan1(e, &x, &r))
-        return r;
-    if (x.cls == U_ZERO)
-        return a;
-    if (x.sign)
-        return f80_invalid(e);
-    if (x.cls == U_INF)
-        return a;
-    if (x.den)
-        e->flags |= F80_DE;
+    if (x.cls != U_NORM || x.sign || x.den) {
+        if (f80_nan1(e, &x, &r))
+            return r;
+        if (x.cls == U_ZERO)
+            return a;
+        if (x.sign)
+            return f80_invalid(e);
+        if (x.cls == U_INF)
+            return a;
+        if (x.den)
+            e->flags |= F80_DE;
+    }
     int32_t ue = x.exp - F80_BIAS;
     uint64_t nh = x.hi, nl = 0;
     if (ue & 1) {         /* odd exponent: use 2 * significand */
@@ -491,7 +493,7 @@ struct f80 f80_sqrt(struct f80_env *e, struct f80 a)
     int inexact, above;
     uint64_t root = f80_isqrt128(nh, nl, &inexact, &above);
     uint64_t lo = (above ? 1ull << 63 : 0) | (uint64_t)inexact;
-    return f80_pack(e, 0, ue / 2 + F80_BIAS, root, lo, prec_bits(e->pc));
+    return pack_norm(e, 0, ue / 2 + F80_BIAS, root, lo, prec_bits(e->pc));
 }
 
 /* ---- round to integer, scale, extract ---- */
@@ -689,6 +691,15 @@ struct f80 f80_rem(struct f80_env *e, struct f80 a, struct f80 b, int ieee, uint
 int f80_compare(struct f80_env *e, struct f80 a, struct f80 b, int quiet_cmp)
 {
     struct unp x, y;
+    if (f80_normal(a) && f80_normal(b)) {
+        int sa = f80_sign(a), sb = f80_sign(b);
+        if (sa != sb)
+            return sa ? F80_LT : F80_GT;
+        if (a.se == b.se && a.mant == b.mant)
+            return F80_EQ;
+        int gt = a.se != b.se ? (a.se & 0x7FFF) > (b.se & 0x7FFF) : a.mant > b.mant;
+        return gt ^ sa ? F80_GT : F80_LT;
+    }
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (x.cls == U_BAD || y.cls == U_BAD) {
@@ -734,12 +745,8 @@ struct f80 f80_from_i64(int64_t v)
         return f80_make(0, 0, 0);
     int s = v < 0;
     uint64_t m = s ? 0 - (uint64_t)v : (uint64_t)v;
-    int exp = F80_BIAS + 63;
-    while (!(m >> 63)) {
-        m <<= 1;
-        exp--;
-    }
-    return f80_make(s, (uint16_t)exp, m);
+    int n = clz64(m);
+    return f80_make(s, (uint16_t)(F80_BIAS + 63 - n), m << n);
 }
 
 /* Loads a binary32/64 value with `fb` fraction bits and exponent bias. */
@@ -784,6 +791,22 @@ struct f80 f80_from_f64(struct f80_env *e, uint64_t v)
 static uint64_t to_ieee(struct f80_env *e, struct f80 a, int fb, int bias, uint32_t emax)
 {
     struct unp x;
+    int32_t emin = F80_BIAS - bias + 1, emx = F80_BIAS + bias;
+    int32_t ex = f80_exp(a);
+    if (f80_normal(a) && ex >= emin && ex <= emx) {     /* a normal result */
+        int sign = f80_sign(a), inexact, up;
+        uint64_t h = a.mant;
+        if (round_bits(e, sign, &h, 0, fb + 1, &inexact, &up)) {
+            if (ex == emx)
+                goto general;                           /* overflows */
+            ex++;
+        }
+        if (inexact)
+            e->flags |= up ? F80_PE | F80_C1 : F80_PE;
+        return (uint64_t)sign << (fb + (fb == 23 ? 8 : 11)) | (uint64_t)(ex - emin + 1) << fb |
+               ((h >> (63 - fb)) & ((1ull << fb) - 1));
+    }
+general:
     f80_unpack(a, &x);
     uint64_t sbit = (uint64_t)x.sign << (fb + (fb == 23 ? 8 : 11));
     uint64_t infbits = sbit | (uint64_t)emax << fb;
@@ -804,7 +827,6 @@ static uint64_t to_ieee(struct f80_env *e, struct f80 a, int fb, int bias, uint3
         break;
     }
     /* stores do not report denormal operands (no DE) */
-    int32_t emin = F80_BIAS - bias + 1, emx = F80_BIAS + bias;
     uint64_t m;
     int32_t r = f80_round(e, x.sign, x.exp, x.hi, 0, fb + 1, emin, emx, 0, &m);
     if (r > emx)
@@ -822,6 +844,27 @@ int64_t f80_to_int(struct f80_env *e, struct f80 a, int bits)
 {
     struct unp x;
     int64_t indef = (int64_t)(~0ull << (bits - 1));
+    int32_t ue0 = f80_exp(a) - F80_BIAS;
+    if (f80_normal(a) && ue0 >= 0 && ue0 <= 62) {       /* |a| in [1, 2^63) */
+        int sign = f80_sign(a), up;
+        uint64_t ip = a.mant >> (63 - ue0), frac = a.mant << (ue0 + 1);
+        int half = (int)(frac >> 63), rest = (frac << 1) != 0, inexact = half || rest;
+        switch (e->rc) {
+        case F80_RN: up = half && (rest || (ip & 1)); break;
+        case F80_RD: up = inexact && sign; break;
+        case F80_RU: up = inexact && !sign; break;
+        default: up = 0; break;
+        }
+        ip += (uint64_t)up;
+        uint64_t lim = 1ull << (bits - 1);
+        if (ip > lim || (ip == lim && !sign)) {
+            e->flags |= F80_IE;
+            return indef;
+        }
+        if (inexact)
+            e->flags |= up ? F80_PE | F80_C1 : F80_PE;
+        return sign ? (int64_t)(0 - ip) : (int64_t)ip;
+    }
     f80_unpack(a, &x);
     if (x.cls == U_ZERO)
         return 0;

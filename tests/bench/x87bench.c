@@ -2,7 +2,8 @@
  * real-mode CPU with only RAM (as in tests/unit/test_fpu.c), timed on the
  * host clock, reported as ns per instruction at precision control 53 and 64
  * bits. Not a test: results depend on the host. See PROFILING-x87.md.
- * Usage: softvisor-x87bench [-i ITER] [-p 53|64] [NAME...] */
+ * Usage: softvisor-x87bench [-i ITER] [-p 53|64] [-1] [NAME...]
+ * -1: one untimed run of each named bench only (for callgrind, x87ir.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +159,12 @@ static double run_one(struct rig *g, const struct bench *b, uint16_t cw, uint32_
     return t / n;
 }
 
+static int once;
+
 static double per_iter(struct rig *g, const struct bench *b, uint16_t cw, uint32_t iters)
 {
+    if (once)
+        return run_one(g, b, cw, iters);
     if (!iters) {               /* calibrate to ~150 ms per measurement */
         double t = run_one(g, b, cw, 200);
         iters = (uint32_t)(150e6 / (t > 1 ? t : 1));
@@ -183,6 +188,8 @@ int main(int argc, char **argv)
     for (int k = 1; k < argc; k++) {
         if (!strcmp(argv[k], "-i") && k + 1 < argc)
             iters = (uint32_t)strtoul(argv[++k], NULL, 0);
+        else if (!strcmp(argv[k], "-1"))
+            once = 1;
         else if (!strcmp(argv[k], "-p") && k + 1 < argc) {
             pcs[0] = atoi(argv[++k]);
             npc = 1;
@@ -192,12 +199,13 @@ int main(int argc, char **argv)
     static struct rig g;
     rig_setup(&g);
     double nop = 0, pair = 0;
-    printf("%-14s %-34s %4s %10s %10s\n", "bench", "measured", "pc", "ns/insn", "ns/target");
+    if (!once)
+        printf("%-14s %-34s %4s %10s %10s\n", "bench", "measured", "pc", "ns/insn", "ns/target");
     for (int p = 0; p < npc; p++) {
         uint16_t cw = pcs[p] == 53 ? 0x027F : 0x037F;
         for (int k = 0; k < NB; k++) {
             const struct bench *b = &benches[k];
-            int want = !nsel || k < 2;      /* nop and the pair feed subtractions */
+            int want = !nsel || (k < 2 && !once);      /* nop and the pair feed subtractions */
             for (int j = 0; j < nsel; j++)
                 want |= !strcmp(sel[j], b->name);
             if (!want)
@@ -214,7 +222,10 @@ int main(int argc, char **argv)
                 tgt = nop;
             if (k == 1)
                 pair = tgt;
-            printf("%-14s %-34s %4d %10.1f %10.1f\n", b->name, b->what, pcs[p], it / insns, tgt);
+            if (once)
+                printf("%s %d insns/iter %d\n", b->name, pcs[p], insns);
+            else
+                printf("%-14s %-34s %4d %10.1f %10.1f\n", b->name, b->what, pcs[p], it / insns, tgt);
             fflush(stdout);
         }
     }
