@@ -127,7 +127,7 @@ static int prec_bits(int pc)
 
 /* Rounds (hi:lo) at `p` significand bits; returns 1 when it carried out of
  * bit 63 (hi then holds 1 << 63). *inexact and *up report what happened. */
-static int round_bits(const struct f80_env *e, int sign, uint64_t *hi, uint64_t lo, int p, int *inexact, int *up)
+static inline int round_bits(const struct f80_env *e, int sign, uint64_t *hi, uint64_t lo, int p, int *inexact, int *up)
 {
     int drop = 64 - p;
     uint64_t mask = drop ? (1ull << drop) - 1 : 0;
@@ -280,21 +280,46 @@ static struct f80 add_mag(struct f80_env *e, struct unp x, struct unp y, int p)
     return pack_norm(e, x.sign, x.exp, x.hi, x.lo, p);
 }
 
+/* add_mag for two normal 64-bit significands less than 64 bits apart: the
+ * aligned operand fits 128 bits exactly, so no sticky bookkeeping. */
+static struct f80 add_norm(struct f80_env *e, int sa, int32_t ea, uint64_t ma, int sb, int32_t eb, uint64_t mb, int p)
+{
+    if (eb > ea || (eb == ea && mb > ma)) {
+        int ts = sa;
+        int32_t te = ea;
+        uint64_t tm = ma;
+        sa = sb; ea = eb; ma = mb;
+        sb = ts; eb = te; mb = tm;
+    }
+    int32_t d = ea - eb;
+    if (d >= 64) {
+        struct unp x = { sa, U_NORM, 0, ea, ma, 0 }, y = { sb, U_NORM, 0, eb, mb, 0 };
+        return add_mag(e, x, y, p);
+    }
+    uint64_t lo = d ? mb << (64 - d) : 0, yh = mb >> d, h;
+    if (sa == sb) {
+        h = ma + yh;
+        if (h < yh) {                           /* carry out: shift right one */
+            lo = lo >> 1 | h << 63 | (lo & 1);
+            h = h >> 1 | 1ull << 63;
+            ea++;
+        }
+        return pack_norm(e, sa, ea, h, lo, p);
+    }
+    h = ma - yh - (lo != 0);
+    lo = 0 - lo;
+    if (!h && !lo)
+        return f80_make(e->rc == F80_RD, 0, 0);
+    norm128(&ea, &h, &lo);
+    return pack_norm(e, sa, ea, h, lo, p);
+}
+
 static struct f80 addsub(struct f80_env *e, struct f80 a, struct f80 b, int negb)
 {
     struct unp x, y;
     struct f80 r;
-    if (f80_normal(a) && f80_normal(b)) {
-        x.sign = f80_sign(a);
-        x.exp = f80_exp(a);
-        x.hi = a.mant;
-        x.lo = 0;
-        y.sign = f80_sign(b) ^ negb;
-        y.exp = f80_exp(b);
-        y.hi = b.mant;
-        y.lo = 0;
-        return add_mag(e, x, y, prec_bits(e->pc));
-    }
+    if (f80_normal(a) && f80_normal(b))
+        return add_norm(e, f80_sign(a), f80_exp(a), a.mant, f80_sign(b) ^ negb, f80_exp(b), b.mant, prec_bits(e->pc));
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))

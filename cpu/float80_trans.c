@@ -115,6 +115,11 @@ static struct xf xf_div(struct xf a, struct xf b)
     /* q = floor(A * 2^127 / B) of the 128-bit significands, sticky for a
      * non-zero remainder: A * 2^127 as four digits n3..n0 (n0 = 0) */
     uint64_t n3 = a.hi >> 1, n2 = a.hi << 63 | a.lo >> 1, n1 = a.lo << 63, n0 = 0;
+    if (!b.lo) {            /* a 64-bit divisor (the series' integers): n0 drops out */
+        uint64_t r, qh = div128_64(n3, n2, b.hi, &r);
+        uint64_t ql = div128_64(r, n1, b.hi, &r);
+        return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | (r != 0));
+    }
     uint64_t qh = div_digit(n3, &n2, &n1, b.hi, b.lo);
     uint64_t ql = div_digit(n2, &n1, &n0, b.hi, b.lo);
     return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | ((n1 | n0) != 0));

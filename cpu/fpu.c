@@ -702,6 +702,17 @@ static void trig(struct cpu *c, int which)
 static void fxch(struct cpu *c, int r)
 {
     struct fpu *f = &c->fpu;
+    int p0 = TOP(f), pr = (p0 + r) & 7;
+    if ((f->tags >> p0) & (f->tags >> pr) & 1) {     /* both full: the common case */
+        uint64_t m = f->mant[p0];
+        uint16_t se = f->se[p0];
+        f->mant[p0] = f->mant[pr];
+        f->se[p0] = f->se[pr];
+        f->mant[pr] = m;
+        f->se[pr] = se;
+        f->fsw &= (uint16_t)~FSW_C1;
+        return;
+    }
     if (st_empty(f, 0) || st_empty(f, r)) {
         if (!underflow(c))
             return;
