@@ -600,7 +600,7 @@ struct f80 f80_scale(struct f80_env *e, struct f80 a, struct f80 b)
     int32_t n = 0;
     if (y.cls == U_NORM) {
         int32_t ue = y.exp - F80_BIAS;
-        if (ue > 30)
+        if (ue >= 30)          /* |n| >= 2^30: past any range, and x.exp + n stays in int32 */
             n = 0x40000000;
         else if (ue >= 0)
             n = (int32_t)(y.hi >> (63 - ue));
