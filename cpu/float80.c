@@ -39,6 +39,10 @@ int f80_unpack(struct f80 a, struct unp *u)
     u->lo = 0;
     u->den = 0;
     u->exp = f80_exp(a);
+    if (f80_normal(a)) {
+        u->cls = U_NORM;
+        return U_NORM;
+    }
     switch (f80_classify(a)) {
     case F80_ZERO: u->cls = U_ZERO; break;
     case F80_INF: u->cls = U_INF; break;
@@ -123,7 +127,7 @@ static int prec_bits(int pc)
 
 /* Rounds (hi:lo) at `p` significand bits; returns 1 when it carried out of
  * bit 63 (hi then holds 1 << 63). *inexact and *up report what happened. */
-static int round_bits(const struct f80_env *e, int sign, uint64_t *hi, uint64_t lo, int p, int *inexact, int *up)
+static inline int round_bits(const struct f80_env *e, int sign, uint64_t *hi, uint64_t lo, int p, int *inexact, int *up)
 {
     int drop = 64 - p;
     uint64_t mask = drop ? (1ull << drop) - 1 : 0;
@@ -224,6 +228,25 @@ struct f80 f80_pack(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint6
     return f80_make(sign, (uint16_t)x, m);
 }
 
+/* f80_pack for a normalized hi whose exponent is in range: the common case
+ * of every operation, without the underflow/overflow machinery (those cases
+ * go to f80_pack, which gives the same result for the rest). */
+static inline struct f80 pack_norm(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_t lo, int p)
+{
+    if (exp < 1 || exp > 0x7FFE)
+        return f80_pack(e, sign, exp, hi, lo, p);
+    uint64_t h = hi;
+    int inexact, up;
+    if (round_bits(e, sign, &h, lo, p, &inexact, &up)) {
+        if (exp == 0x7FFE)
+            return f80_pack(e, sign, exp, hi, lo, p);
+        exp++;
+    }
+    if (inexact)
+        e->flags |= up ? F80_PE | F80_C1 : F80_PE;
+    return f80_make(sign, (uint16_t)exp, h);
+}
+
 static struct f80 pack_unp(struct f80_env *e, const struct unp *u, int p)
 {
     return f80_pack(e, u->sign, u->exp, u->hi, u->lo, p);
@@ -231,10 +254,72 @@ static struct f80 pack_unp(struct f80_env *e, const struct unp *u, int p)
 
 /* ---- add / sub ---- */
 
+/* |x| +- |y| of two non-zero finite operands (sign in x, y; hi normalized). */
+static struct f80 add_mag(struct f80_env *e, struct unp x, struct unp y, int p)
+{
+    if (y.exp > x.exp || (y.exp == x.exp && y.hi > x.hi)) {
+        struct unp t = x;
+        x = y;
+        y = t;
+    }
+    int32_t d = x.exp - y.exp;
+    shr128(&y.hi, &y.lo, d > 130 ? 130 : d);
+    if (x.sign == y.sign) {
+        int c = add128(&x.hi, &x.lo, y.hi, y.lo);
+        if (c) {
+            shr128(&x.hi, &x.lo, 1);
+            x.hi |= 1ull << 63;
+            x.exp++;
+        }
+        return pack_norm(e, x.sign, x.exp, x.hi, x.lo, p);
+    }
+    sub128(&x.hi, &x.lo, y.hi, y.lo);
+    if (!x.hi && !x.lo)
+        return f80_make(e->rc == F80_RD, 0, 0);
+    norm128(&x.exp, &x.hi, &x.lo);
+    return pack_norm(e, x.sign, x.exp, x.hi, x.lo, p);
+}
+
+/* add_mag for two normal 64-bit significands less than 64 bits apart: the
+ * aligned operand fits 128 bits exactly, so no sticky bookkeeping. */
+static struct f80 add_norm(struct f80_env *e, int sa, int32_t ea, uint64_t ma, int sb, int32_t eb, uint64_t mb, int p)
+{
+    if (eb > ea || (eb == ea && mb > ma)) {
+        int ts = sa;
+        int32_t te = ea;
+        uint64_t tm = ma;
+        sa = sb; ea = eb; ma = mb;
+        sb = ts; eb = te; mb = tm;
+    }
+    int32_t d = ea - eb;
+    if (d >= 64) {
+        struct unp x = { sa, U_NORM, 0, ea, ma, 0 }, y = { sb, U_NORM, 0, eb, mb, 0 };
+        return add_mag(e, x, y, p);
+    }
+    uint64_t lo = d ? mb << (64 - d) : 0, yh = mb >> d, h;
+    if (sa == sb) {
+        h = ma + yh;
+        if (h < yh) {                           /* carry out: shift right one */
+            lo = lo >> 1 | h << 63 | (lo & 1);
+            h = h >> 1 | 1ull << 63;
+            ea++;
+        }
+        return pack_norm(e, sa, ea, h, lo, p);
+    }
+    h = ma - yh - (lo != 0);
+    lo = 0 - lo;
+    if (!h && !lo)
+        return f80_make(e->rc == F80_RD, 0, 0);
+    norm128(&ea, &h, &lo);
+    return pack_norm(e, sa, ea, h, lo, p);
+}
+
 static struct f80 addsub(struct f80_env *e, struct f80 a, struct f80 b, int negb)
 {
     struct unp x, y;
     struct f80 r;
+    if (f80_normal(a) && f80_normal(b))
+        return add_norm(e, f80_sign(a), f80_exp(a), a.mant, f80_sign(b) ^ negb, f80_exp(b), b.mant, prec_bits(e->pc));
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))
@@ -254,26 +339,7 @@ static struct f80 addsub(struct f80_env *e, struct f80 a, struct f80 b, int negb
         return pack_unp(e, &y, p);
     if (y.cls == U_ZERO)
         return pack_unp(e, &x, p);
-    if (y.exp > x.exp || (y.exp == x.exp && y.hi > x.hi)) {
-        struct unp t = x;
-        x = y;
-        y = t;
-    }
-    int32_t d = x.exp - y.exp;
-    shr128(&y.hi, &y.lo, d > 130 ? 130 : d);
-    if (x.sign == y.sign) {
-        int c = add128(&x.hi, &x.lo, y.hi, y.lo);
-        if (c) {
-            shr128(&x.hi, &x.lo, 1);
-            x.hi |= 1ull << 63;
-            x.exp++;
-        }
-    } else {
-        sub128(&x.hi, &x.lo, y.hi, y.lo);
-        if (!x.hi && !x.lo)
-            return f80_make(e->rc == F80_RD, 0, 0);
-    }
-    return pack_unp(e, &x, p);
+    return add_mag(e, x, y, p);
 }
 
 struct f80 f80_add(struct f80_env *e, struct f80 a, struct f80 b) { return addsub(e, a, b, 0); }
@@ -281,10 +347,26 @@ struct f80 f80_sub(struct f80_env *e, struct f80 a, struct f80 b) { return addsu
 
 /* ---- mul / div ---- */
 
+/* Product of two significands (bit 63 set): normalized, exponent adjusted. */
+static struct f80 mul_norm(struct f80_env *e, int s, int32_t exp, uint64_t a, uint64_t b)
+{
+    uint64_t hi, lo;
+    mul64(a, b, &hi, &lo);
+    exp++;
+    if (!(hi >> 63)) {
+        hi = hi << 1 | lo >> 63;
+        lo <<= 1;
+        exp--;
+    }
+    return pack_norm(e, s, exp, hi, lo, prec_bits(e->pc));
+}
+
 struct f80 f80_mul(struct f80_env *e, struct f80 a, struct f80 b)
 {
     struct unp x, y;
     struct f80 r;
+    if (f80_normal(a) && f80_normal(b))
+        return mul_norm(e, f80_sign(a) ^ f80_sign(b), f80_exp(a) + f80_exp(b) - F80_BIAS, a.mant, b.mant);
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))
@@ -299,37 +381,38 @@ struct f80 f80_mul(struct f80_env *e, struct f80 a, struct f80 b)
     }
     if (x.cls == U_ZERO || y.cls == U_ZERO)
         return f80_make(s, 0, 0);
-    uint64_t hi, lo;
-    mul64(x.hi, y.hi, &hi, &lo);
-    int32_t exp = x.exp + y.exp - F80_BIAS + 1;
-    return f80_pack(e, s, exp, hi, lo, prec_bits(e->pc));
+    return mul_norm(e, s, x.exp + y.exp - F80_BIAS, x.hi, y.hi);
 }
 
 /* 128-bit quotient of n / d (both with bit 63 set), as n/d * 2^127, with a
  * sticky bit for a non-zero remainder. */
 static void div_mant(uint64_t n, uint64_t d, uint64_t *qh, uint64_t *ql)
 {
-    uint64_t r = n, h = 0, l = 0;
-    int carry = 0;
-    for (int k = 0; k < 128; k++) {
-        int bit = 0;
-        if (carry || r >= d) {
-            r -= d;
-            bit = 1;
-        }
-        h = h << 1 | l >> 63;
-        l = l << 1 | (uint64_t)bit;
-        carry = (int)(r >> 63);
-        r <<= 1;
+    /* floor(n * 2^127 / d) in two 64-bit digits; n >> 1 < d */
+    uint64_t r;
+    *qh = div128_64(n >> 1, n << 63, d, &r);
+    *ql = div128_64(r, 0, d, &r);
+    *ql |= r != 0;
+}
+
+static struct f80 div_norm(struct f80_env *e, int s, int32_t exp, uint64_t n, uint64_t d)
+{
+    uint64_t qh, ql;
+    div_mant(n, d, &qh, &ql);
+    if (!(qh >> 63)) {
+        qh = qh << 1 | ql >> 63;
+        ql <<= 1;
+        exp--;
     }
-    *qh = h;
-    *ql = l | (r != 0 || carry);
+    return pack_norm(e, s, exp, qh, ql, prec_bits(e->pc));
 }
 
 struct f80 f80_div(struct f80_env *e, struct f80 a, struct f80 b)
 {
     struct unp x, y;
     struct f80 r;
+    if (f80_normal(a) && f80_normal(b))
+        return div_norm(e, f80_sign(a) ^ f80_sign(b), f80_exp(a) - f80_exp(b) + F80_BIAS, a.mant, b.mant);
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (f80_nan2(e, &x, &y, &r))
@@ -359,36 +442,50 @@ struct f80 f80_div(struct f80_env *e, struct f80 a, struct f80 b)
         e->flags |= F80_DE;
     if (x.cls == U_ZERO)
         return f80_make(s, 0, 0);
-    uint64_t qh, ql;
-    div_mant(x.hi, y.hi, &qh, &ql);
-    return f80_pack(e, s, x.exp - y.exp + F80_BIAS, qh, ql, prec_bits(e->pc));
+    return div_norm(e, s, x.exp - y.exp + F80_BIAS, x.hi, y.hi);
 }
 
 /* ---- sqrt ---- */
 
-/* floor(sqrt(n)) of a 128-bit n with n >= 2^126; *rem gets n - root^2 != 0
- * and *above whether the exact root's fraction is above one half. */
+/* floor(sqrt(n)) of a 128-bit n with n >= 2^126; *inexact gets whether
+ * n - root^2 != 0 and *above whether the exact root's fraction is above one
+ * half. Integer Newton from a table overestimate: the iteration decreases
+ * monotonically to floor(sqrt(n)) (every step is exact integer arithmetic). */
 uint64_t f80_isqrt128(uint64_t nh, uint64_t nl, int *inexact, int *above)
 {
-    uint64_t root = 0, rh = 0, rl = 0;   /* remainder (up to 66 bits) */
-    for (int k = 0; k < 64; k++) {
-        /* bring down two bits */
-        rh = rh << 2 | rl >> 62;
-        rl = rl << 2 | nh >> 62;
-        nh = nh << 2 | nl >> 62;
-        nl <<= 2;
-        /* trial = 4*root + 1 (up to 66 bits) */
-        uint64_t th = root >> 62, tl = root << 2 | 1;
-        root <<= 1;
-        if (rh > th || (rh == th && rl >= tl)) {
-            sub128(&rh, &rl, th, tl);
-            root |= 1;
-        }
+    /* ceil(sqrt((i + 1) * 2^122)) for the top six bits i = 16..63 of n */
+    static const uint64_t start[48] = {
+        0x83F07B357F6837AEull, 0x87C3B666FB66CB64ull, 0x8B7C19A3226FC430ull, 0x8F1BBCDCBFA53E0Bull,
+        0x92A475C8A8F4299Aull, 0x9617E2CAA2B5366Aull, 0x997773ABB820B3DCull, 0x9CC470A0490973E9ull,
+        0xA000000000000000ull, 0xA32B2AF8917FB30Dull, 0xA646E17211CBFEB7ull, 0xA953FD4E97C74DBDull,
+        0xAC53452546CF9AA1ull, 0xAF456E91B52C7785ull, 0xB22B202B460E1BA3ull, 0xB504F333F9DE6485ull,
+        0xB7D3750B16878065ull, 0xBA97286D9D1D0D8Eull, 0xBD50868C9E116738ull, 0xC000000000000000ull,
+        0xC2A5FD9B1EE1CB28ull, 0xC542E127B832CBEEull, 0xC7D7060AD69C4F13ull, 0xCA62C1D6D2DA9491ull,
+        0xCCE664CCFFF80167ull, 0xCF623A5130931EACull, 0xD1D68950ED0B02A3ull, 0xD443949FEB79A0B5ull,
+        0xD6A99B4B1F77DD11ull, 0xD908D8E386811808ull, 0xDB6185C1AC9F31F5ull, 0xDDB3D742C265539Eull,
+        0xE000000000000000ull, 0xE2463000F855FDA6ull, 0xE48694E96A1E6C25ull, 0xE6C15A230ACF9B08ull,
+        0xE8F6A903B7DF49F5ull, 0xEB26A8F06D8E2DDDull, 0xED517F7D570EBFB1ull, 0xEF77508B41FA4903ull,
+        0xF1983E62B67ADEE1ull, 0xF3B469CCEE237CAFull, 0xF5CBF22ADCF6DB34ull, 0xF7DEF58A7A76CD8Cull,
+        0xF9ED90BA73A343C3ull, 0xFBF7DF5C6A788F0Cull, 0xFDFDFBF5E3AAF49Bull, 0xFFFFFFFFFFFFFFFFull,
+    };
+    uint64_t x = start[(nh >> 58) - 16];
+    for (;;) {
+        /* x >= floor(sqrt(n)) always; nh >= x means n / x >= 2^64 > x, so
+         * x < sqrt(n): x is the root (and the quotient would not fit) */
+        if (nh >= x)
+            break;
+        uint64_t r, q = div128_64(nh, nl, x, &r);
+        uint64_t y = (x >> 1) + (q >> 1) + (x & q & 1);
+        if (y >= x)
+            break;
+        x = y;
     }
+    uint64_t sh, sl, rh = nh, rl = nl;
+    mul64(x, x, &sh, &sl);
+    sub128(&rh, &rl, sh, sl);
     *inexact = rh || rl;
-    /* fraction > 1/2  <=>  rem > root */
-    *above = rh || rl > root;
-    return root;
+    *above = rh || rl > x;    /* fraction > 1/2  <=>  rem > root */
+    return x;
 }
 
 struct f80 f80_sqrt(struct f80_env *e, struct f80 a)
@@ -396,16 +493,18 @@ struct f80 f80_sqrt(struct f80_env *e, struct f80 a)
     struct unp x;
     struct f80 r;
     f80_unpack(a, &x);
-    if (f80_nan1(e, &x, &r))
-        return r;
-    if (x.cls == U_ZERO)
-        return a;
-    if (x.sign)
-        return f80_invalid(e);
-    if (x.cls == U_INF)
-        return a;
-    if (x.den)
-        e->flags |= F80_DE;
+    if (x.cls != U_NORM || x.sign || x.den) {
+        if (f80_nan1(e, &x, &r))
+            return r;
+        if (x.cls == U_ZERO)
+            return a;
+        if (x.sign)
+            return f80_invalid(e);
+        if (x.cls == U_INF)
+            return a;
+        if (x.den)
+            e->flags |= F80_DE;
+    }
     int32_t ue = x.exp - F80_BIAS;
     uint64_t nh = x.hi, nl = 0;
     if (ue & 1) {         /* odd exponent: use 2 * significand */
@@ -419,7 +518,7 @@ struct f80 f80_sqrt(struct f80_env *e, struct f80 a)
     int inexact, above;
     uint64_t root = f80_isqrt128(nh, nl, &inexact, &above);
     uint64_t lo = (above ? 1ull << 63 : 0) | (uint64_t)inexact;
-    return f80_pack(e, 0, ue / 2 + F80_BIAS, root, lo, prec_bits(e->pc));
+    return pack_norm(e, 0, ue / 2 + F80_BIAS, root, lo, prec_bits(e->pc));
 }
 
 /* ---- round to integer, scale, extract ---- */
@@ -501,7 +600,7 @@ struct f80 f80_scale(struct f80_env *e, struct f80 a, struct f80 b)
     int32_t n = 0;
     if (y.cls == U_NORM) {
         int32_t ue = y.exp - F80_BIAS;
-        if (ue > 30)
+        if (ue >= 30)          /* |n| >= 2^30: past any range, and x.exp + n stays in int32 */
             n = 0x40000000;
         else if (ue >= 0)
             n = (int32_t)(y.hi >> (63 - ue));
@@ -617,6 +716,15 @@ struct f80 f80_rem(struct f80_env *e, struct f80 a, struct f80 b, int ieee, uint
 int f80_compare(struct f80_env *e, struct f80 a, struct f80 b, int quiet_cmp)
 {
     struct unp x, y;
+    if (f80_normal(a) && f80_normal(b)) {
+        int sa = f80_sign(a), sb = f80_sign(b);
+        if (sa != sb)
+            return sa ? F80_LT : F80_GT;
+        if (a.se == b.se && a.mant == b.mant)
+            return F80_EQ;
+        int gt = a.se != b.se ? (a.se & 0x7FFF) > (b.se & 0x7FFF) : a.mant > b.mant;
+        return gt ^ sa ? F80_GT : F80_LT;
+    }
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (x.cls == U_BAD || y.cls == U_BAD) {
@@ -662,12 +770,8 @@ struct f80 f80_from_i64(int64_t v)
         return f80_make(0, 0, 0);
     int s = v < 0;
     uint64_t m = s ? 0 - (uint64_t)v : (uint64_t)v;
-    int exp = F80_BIAS + 63;
-    while (!(m >> 63)) {
-        m <<= 1;
-        exp--;
-    }
-    return f80_make(s, (uint16_t)exp, m);
+    int n = clz64(m);
+    return f80_make(s, (uint16_t)(F80_BIAS + 63 - n), m << n);
 }
 
 /* Loads a binary32/64 value with `fb` fraction bits and exponent bias. */
@@ -712,6 +816,22 @@ struct f80 f80_from_f64(struct f80_env *e, uint64_t v)
 static uint64_t to_ieee(struct f80_env *e, struct f80 a, int fb, int bias, uint32_t emax)
 {
     struct unp x;
+    int32_t emin = F80_BIAS - bias + 1, emx = F80_BIAS + bias;
+    int32_t ex = f80_exp(a);
+    if (f80_normal(a) && ex >= emin && ex <= emx) {     /* a normal result */
+        int sign = f80_sign(a), inexact, up;
+        uint64_t h = a.mant;
+        if (round_bits(e, sign, &h, 0, fb + 1, &inexact, &up)) {
+            if (ex == emx)
+                goto general;                           /* overflows */
+            ex++;
+        }
+        if (inexact)
+            e->flags |= up ? F80_PE | F80_C1 : F80_PE;
+        return (uint64_t)sign << (fb + (fb == 23 ? 8 : 11)) | (uint64_t)(ex - emin + 1) << fb |
+               ((h >> (63 - fb)) & ((1ull << fb) - 1));
+    }
+general:
     f80_unpack(a, &x);
     uint64_t sbit = (uint64_t)x.sign << (fb + (fb == 23 ? 8 : 11));
     uint64_t infbits = sbit | (uint64_t)emax << fb;
@@ -732,7 +852,6 @@ static uint64_t to_ieee(struct f80_env *e, struct f80 a, int fb, int bias, uint3
         break;
     }
     /* stores do not report denormal operands (no DE) */
-    int32_t emin = F80_BIAS - bias + 1, emx = F80_BIAS + bias;
     uint64_t m;
     int32_t r = f80_round(e, x.sign, x.exp, x.hi, 0, fb + 1, emin, emx, 0, &m);
     if (r > emx)
@@ -750,6 +869,27 @@ int64_t f80_to_int(struct f80_env *e, struct f80 a, int bits)
 {
     struct unp x;
     int64_t indef = (int64_t)(~0ull << (bits - 1));
+    int32_t ue0 = f80_exp(a) - F80_BIAS;
+    if (f80_normal(a) && ue0 >= 0 && ue0 <= 62) {       /* |a| in [1, 2^63) */
+        int sign = f80_sign(a), up;
+        uint64_t ip = a.mant >> (63 - ue0), frac = a.mant << (ue0 + 1);
+        int half = (int)(frac >> 63), rest = (frac << 1) != 0, inexact = half || rest;
+        switch (e->rc) {
+        case F80_RN: up = half && (rest || (ip & 1)); break;
+        case F80_RD: up = inexact && sign; break;
+        case F80_RU: up = inexact && !sign; break;
+        default: up = 0; break;
+        }
+        ip += (uint64_t)up;
+        uint64_t lim = 1ull << (bits - 1);
+        if (ip > lim || (ip == lim && !sign)) {
+            e->flags |= F80_IE;
+            return indef;
+        }
+        if (inexact)
+            e->flags |= up ? F80_PE | F80_C1 : F80_PE;
+        return sign ? (int64_t)(0 - ip) : (int64_t)ip;
+    }
     f80_unpack(a, &x);
     if (x.cls == U_ZERO)
         return 0;

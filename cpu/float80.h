@@ -47,6 +47,12 @@ static inline int f80_exp(struct f80 a) { return a.se & 0x7FFF; }
 /* Classes (FXAM order of C3,C2,C0 is derived from these in fpu.c) */
 enum f80_class { F80_UNSUPPORTED, F80_NAN, F80_NORMAL, F80_INF, F80_ZERO, F80_DENORMAL };
 enum f80_class f80_classify(struct f80 a);
+/* A normal finite value (integer bit set, exponent 1..7FFEh): the operands
+ * every operation's fast path takes. */
+static inline int f80_normal(struct f80 a)
+{
+    return (uint16_t)((a.se & 0x7FFF) - 1) < 0x7FFE && (a.mant >> 63);
+}
 int f80_is_snan(struct f80 a);
 struct f80 f80_indefinite(void);
 

@@ -1,5 +1,6 @@
 /* Internals shared by float80.c and float80_trans.c: 128-bit integer helpers
- * on uint64 pairs (portable; no __int128) and the unpacked operand form. */
+ * on uint64 pairs (unsigned __int128 and divq where available, with exact
+ * portable fallbacks: results never depend on which) and the unpacked form. */
 #ifndef SV_FLOAT80_INT_H
 #define SV_FLOAT80_INT_H
 #include <stdint.h>
@@ -54,13 +55,70 @@ static inline void sub128(uint64_t *hi, uint64_t *lo, uint64_t bh, uint64_t bl)
     *hi = *hi - bh - borrow;
 }
 
+/* 64x64 -> 128-bit product. unsigned __int128 where the compiler has it
+ * (define F80_NO_INT128 to test the portable path: both are exact). */
+#if defined(__SIZEOF_INT128__) && !defined(F80_NO_INT128)
+#define F80_INT128 1
+typedef unsigned __int128 f80_u128;
+#endif
+
 static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
 {
+#ifdef F80_INT128
+    f80_u128 p = (f80_u128)a * b;
+    *hi = (uint64_t)(p >> 64);
+    *lo = (uint64_t)p;
+#else
     uint64_t al = a & 0xFFFFFFFFu, ah = a >> 32, bl = b & 0xFFFFFFFFu, bh = b >> 32;
     uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
     uint64_t mid = (ll >> 32) + (lh & 0xFFFFFFFFu) + (hl & 0xFFFFFFFFu);
     *lo = (mid << 32) | (ll & 0xFFFFFFFFu);
     *hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+#endif
+}
+
+/* (uh:ul) / d with uh < d (so the quotient fits 64 bits); *r = remainder. */
+static inline uint64_t div128_64(uint64_t uh, uint64_t ul, uint64_t d, uint64_t *r)
+{
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(F80_NO_INT128)
+    uint64_t q, rem;
+    __asm__("divq %4" : "=a"(q), "=d"(rem) : "a"(ul), "d"(uh), "rm"(d));
+    *r = rem;
+    return q;
+#elif defined(F80_INT128)
+    f80_u128 u = (f80_u128)uh << 64 | ul;
+    *r = (uint64_t)(u % d);
+    return (uint64_t)(u / d);
+#else
+    uint64_t q = 0;
+    for (int k = 0; k < 64; k++) {
+        uint64_t top = uh >> 63;
+        uh = uh << 1 | ul >> 63;
+        ul <<= 1;
+        q <<= 1;
+        if (top || uh >= d) {
+            uh -= d;
+            q |= 1;
+        }
+    }
+    *r = uh;
+    return q;
+#endif
+}
+
+/* Leading zeros of a non-zero value. */
+static inline int clz64(uint64_t v)
+{
+#if defined(__GNUC__)
+    return __builtin_clzll(v);
+#else
+    int n = 0;
+    while (!(v >> 63)) {
+        v <<= 1;
+        n++;
+    }
+    return n;
+#endif
 }
 
 /* Normalizes so that bit 63 of hi is set, adjusting exp. */
@@ -73,10 +131,11 @@ static inline void norm128(int32_t *exp, uint64_t *hi, uint64_t *lo)
         *lo = 0;
         *exp -= 64;
     }
-    while (!(*hi >> 63)) {
-        *hi = *hi << 1 | *lo >> 63;
-        *lo <<= 1;
-        (*exp)--;
+    int n = clz64(*hi);
+    if (n) {
+        *hi = *hi << n | *lo >> (64 - n);
+        *lo <<= n;
+        *exp -= n;
     }
 }
 

@@ -84,24 +84,45 @@ static struct xf xf_mul(struct xf a, struct xf b)
     return xf_make(a.sign ^ b.sign, a.exp + b.exp + 1, hi, lo);
 }
 
+/* One quotient digit of (u2:u1:u0) / (b1:b0) with (u2:u1) < (b1:b0) and
+ * b1 normalized (Knuth, TAOCP vol. 2, 4.3.1 algorithm D: the estimate from
+ * the top digits is at most 2 too large). The remainder goes to (u1:u0). */
+static uint64_t div_digit(uint64_t u2, uint64_t *u1, uint64_t *u0, uint64_t b1, uint64_t b0)
+{
+    uint64_t q = ~0ull, rh, ph, p0, p1, p2;
+    if (u2 < b1)
+        q = div128_64(u2, *u1, b1, &rh);
+    mul64(q, b0, &ph, &p0);
+    mul64(q, b1, &p2, &p1);
+    p1 += ph;
+    p2 += p1 < ph;
+    while (p2 > u2 || (p2 == u2 && (p1 > *u1 || (p1 == *u1 && p0 > *u0)))) {
+        q--;
+        uint64_t borrow = p0 < b0;
+        p0 -= b0;
+        uint64_t t = p1 - b1;
+        p2 -= (p1 < b1) | (t < borrow);
+        p1 = t - borrow;
+    }
+    sub128(u1, u0, p1, p0);
+    return q;
+}
+
 static struct xf xf_div(struct xf a, struct xf b)
 {
-    /* restoring division of 128-bit significands, 128 quotient bits */
-    uint64_t rh = a.hi, rl = a.lo, qh = 0, ql = 0;
-    int carry = 0;
-    for (int k = 0; k < 128; k++) {
-        int bit = 0;
-        if (carry || rh > b.hi || (rh == b.hi && rl >= b.lo)) {
-            sub128(&rh, &rl, b.hi, b.lo);
-            bit = 1;
-        }
-        qh = qh << 1 | ql >> 63;
-        ql = ql << 1 | (uint64_t)bit;
-        carry = (int)(rh >> 63);
-        rh = rh << 1 | rl >> 63;
-        rl <<= 1;
+    if (!a.hi && !a.lo)
+        return xf_make(a.sign ^ b.sign, a.exp - b.exp, 0, 0);
+    /* q = floor(A * 2^127 / B) of the 128-bit significands, sticky for a
+     * non-zero remainder: A * 2^127 as four digits n3..n0 (n0 = 0) */
+    uint64_t n3 = a.hi >> 1, n2 = a.hi << 63 | a.lo >> 1, n1 = a.lo << 63, n0 = 0;
+    if (!b.lo) {            /* a 64-bit divisor (the series' integers): n0 drops out */
+        uint64_t r, qh = div128_64(n3, n2, b.hi, &r);
+        uint64_t ql = div128_64(r, n1, b.hi, &r);
+        return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | (r != 0));
     }
-    return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | (rh || rl || carry));
+    uint64_t qh = div_digit(n3, &n2, &n1, b.hi, b.lo);
+    uint64_t ql = div_digit(n2, &n1, &n0, b.hi, b.lo);
+    return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | ((n1 | n0) != 0));
 }
 
 static struct xf xf_sqrt(struct xf a)

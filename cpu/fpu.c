@@ -112,6 +112,11 @@ static void update_es(struct cpu *c) { update_es_from(c, es_now(c)); }
 static int raise(struct cpu *c, uint16_t flags)
 {
     struct fpu *f = &c->fpu;
+    if (!((f->fsw | flags) & ~f->fcw & 0x3F) && !(f->fsw & (FSW_ES | FSW_B))) {
+        /* nothing unmasked before or after: ES, B and FERR# stay clear */
+        f->fsw = (uint16_t)((f->fsw & ~FSW_C1) | (flags & (0x7F | FSW_C1)));
+        return 0;
+    }
     f->fsw = (uint16_t)((f->fsw & ~FSW_C1) | (flags & (0x7F | FSW_C1)));
     update_es(c);
     return flags & ~f->fcw & (F80_IE | F80_DE | F80_ZE);
@@ -175,9 +180,44 @@ static void rd(struct cpu *c, struct mem m, uint8_t *buf, int n)
     }
 }
 
+/* Whether an n-byte write split into 4-byte parts can fault only in its
+ * first part: one page (same translation and rights) and inside a plain
+ * (not expand-down) segment limit. Otherwise the whole range is probed
+ * first, so that a fault leaves memory untouched. */
+static int split_safe(const struct cpu *c, struct mem m, int n)
+{
+    const struct seg *s = &c->segs[m.seg];
+    if (((s->base + m.off) & 0xFFF) > 0x1000u - (uint32_t)n)
+        return 0;
+    if (cpu_pmode(c) && !cpu_v86(c) && !(s->flags & 0x8) && (s->flags & 0x4))
+        return 0;
+    return m.off <= s->limit && s->limit - m.off >= (uint32_t)n - 1;
+}
+
+/* Reads and writes of 2, 4 or 8 bytes as integers (little-endian). */
+static uint64_t rd_n(struct cpu *c, struct mem m, int n)
+{
+    if (n < 8)
+        return cpu_read(c, m.seg, m.off, n);
+    uint64_t lo = cpu_read(c, m.seg, m.off, 4);
+    return lo | (uint64_t)cpu_read(c, m.seg, m.off + 4, 4) << 32;
+}
+
+static void wr_n(struct cpu *c, struct mem m, uint64_t v, int n)
+{
+    if (n < 8) {
+        cpu_write(c, m.seg, m.off, (uint32_t)v, n);
+        return;
+    }
+    if (!split_safe(c, m, n))
+        cpu_probe_write(c, m.seg, m.off, n);
+    cpu_write(c, m.seg, m.off, (uint32_t)v, 4);
+    cpu_write(c, m.seg, m.off + 4, (uint32_t)(v >> 32), 4);
+}
+
 static void wr(struct cpu *c, struct mem m, const uint8_t *buf, int n)
 {
-    if (n > 4)
+    if (n > 4 && !split_safe(c, m, n))
         cpu_probe_write(c, m.seg, m.off, n);
     for (int k = 0; k < n;) {
         int s = n - k >= 4 ? 4 : n - k >= 2 ? 2 : 1;
@@ -234,12 +274,11 @@ static struct f80 get80(const uint8_t *p)
 enum { M32FP, M32INT, M64FP, M16INT };
 static struct f80 load_num(struct cpu *c, struct mem m, int t, struct f80_env *e)
 {
-    uint8_t b[8];
     switch (t) {
-    case M32FP: rd(c, m, b, 4); return f80_from_f32(e, get32(b));
-    case M32INT: rd(c, m, b, 4); return f80_from_i64((int32_t)get32(b));
-    case M64FP: rd(c, m, b, 8); return f80_from_f64(e, le64(b));
-    default: rd(c, m, b, 2); return f80_from_i64((int16_t)get16(b));
+    case M32FP: return f80_from_f32(e, (uint32_t)rd_n(c, m, 4));
+    case M32INT: return f80_from_i64((int32_t)rd_n(c, m, 4));
+    case M64FP: return f80_from_f64(e, rd_n(c, m, 8));
+    default: return f80_from_i64((int16_t)rd_n(c, m, 2));
     }
 }
 
@@ -397,20 +436,25 @@ static void store_mem(struct cpu *c, const struct insn *i, struct mem m, int t, 
     } else {
         v = st_get(f, 0);
     }
+    uint64_t bits = 0;          /* the value for n <= 8, else in b */
     switch (t) {
-    case 0: put32(b, f80_to_f32(&e, v)); break;
-    case 1: put32(b, (uint32_t)f80_to_int(&e, v, 32)); break;
-    case 2: put64(b, f80_to_f64(&e, v)); break;
-    case 3: put16(b, (uint32_t)f80_to_int(&e, v, 16)); break;
-    case 4: put64(b, (uint64_t)f80_to_int(&e, v, 64)); break;
+    case 0: bits = f80_to_f32(&e, v); break;
+    case 1: bits = (uint32_t)f80_to_int(&e, v, 32); break;
+    case 2: bits = f80_to_f64(&e, v); break;
+    case 3: bits = (uint16_t)f80_to_int(&e, v, 16); break;
+    case 4: bits = (uint64_t)f80_to_int(&e, v, 64); break;
     case 5: put80(b, v); break;
     default: f80_to_bcd(&e, v, b); break;
     }
     if (e.flags & F80_SF)
         e.flags = F80_IE | F80_SF;         /* C1 = 0: underflow */
     int unmasked = e.flags & ~f->fcw & (F80_IE | F80_DE | F80_ZE | F80_OE | F80_UE);
-    if (!unmasked)
-        wr(c, m, b, n);                    /* may fault: state still untouched */
+    if (!unmasked) {                       /* may fault: state still untouched */
+        if (n <= 8)
+            wr_n(c, m, bits, n);
+        else
+            wr(c, m, b, n);
+    }
     record(c, i, &m);
     raise(c, e.flags);
     if (dopop && !unmasked)
@@ -658,6 +702,17 @@ static void trig(struct cpu *c, int which)
 static void fxch(struct cpu *c, int r)
 {
     struct fpu *f = &c->fpu;
+    int p0 = TOP(f), pr = (p0 + r) & 7;
+    if ((f->tags >> p0) & (f->tags >> pr) & 1) {     /* both full: the common case */
+        uint64_t m = f->mant[p0];
+        uint16_t se = f->se[p0];
+        f->mant[p0] = f->mant[pr];
+        f->se[p0] = f->se[pr];
+        f->mant[pr] = m;
+        f->se[pr] = se;
+        f->fsw &= (uint16_t)~FSW_C1;
+        return;
+    }
     if (st_empty(f, 0) || st_empty(f, r)) {
         if (!underflow(c))
             return;
@@ -891,7 +946,7 @@ static void fld_mem(struct cpu *c, const struct insn *i, struct mem m, int type)
     switch (type) {
     case 5: rd(c, m, b, 10); v = get80(b); break;
     case 6: rd(c, m, b, 10); v = f80_from_bcd(b); break;
-    case 4: rd(c, m, b, 8); v = f80_from_i64((int64_t)le64(b)); break;
+    case 4: v = f80_from_i64((int64_t)rd_n(c, m, 8)); break;
     default: v = load_num(c, m, type, &e); break;
     }
     record(c, i, &m);
