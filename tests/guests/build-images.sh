@@ -45,8 +45,8 @@ apt-get $APT update >"$APTDIR/update.log" 2>&1 ||
 # shellcheck disable=SC2086
 KPKG=$(apt-cache $APT search --names-only '^linux-image-[0-9.]+-[0-9]+-686-unsigned$' | awk '{print $1}' | sort -V | tail -n 1)
 if [ -z "$KPKG" ]; then
-    if grep -q '^E:' "$APTDIR/update.log"; then
-        echo "guests: SKIPPED: cannot fetch the Debian i386 package lists (network?): $(grep '^E:' "$APTDIR/update.log" | head -n 1)" >&2
+    if grep -qE '^[WE]: .*(Failed to fetch|failed to download)' "$APTDIR/update.log"; then
+        echo "guests: SKIPPED: cannot fetch the Debian i386 package lists (network?): $(grep -E '^[WE]: ' "$APTDIR/update.log" | head -n 1)" >&2
         exit 77
     fi
     echo "guests: no linux-image-*-686-unsigned package in the i386 lists" >&2
