@@ -43,6 +43,8 @@ VTIMEOUT = os.environ.get("SOFTVISOR_GUEST_VTIMEOUT", "1000000")
 CHUNK = 4            # characters typed before waiting for their echo
 PROMPT = b"guest# "
 BAD_DMESG = ("BUG:", "Oops", "WARNING:", "Call Trace")
+EXIT_MEANING = {0: ": powered off", 1: ": host error", 2: ": usage error",
+                3: ": virtual --timeout reached", 4: ": triple fault"}
 
 
 class Failure(Exception):
@@ -109,8 +111,9 @@ class Guest:
                 if m:
                     return m
                 if self.eof:
+                    st = self.proc.wait()
                     raise Failure(f"{what}: the emulator closed the serial console "
-                                  f"(exit status {self.proc.wait()}) before it came")
+                                  f"(exit status {st}{EXIT_MEANING.get(st, '')}) before it came")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Failure(f"{what}: not seen within {timeout:.0f} s host time")
@@ -176,7 +179,8 @@ class Guest:
             raise Failure(f"the emulator did not exit within {CMD_TIMEOUT:.0f} s after poweroff -f")
         self.reader.join(10)
         if status != 0:
-            raise Failure(f"the emulator exited with status {status} after poweroff -f (expected 0)")
+            raise Failure(f"the emulator exited with status {status}{EXIT_MEANING.get(status, '')} "
+                          f"after poweroff -f (expected 0)")
         log(f"{self.name}: powered off, exit status 0, {self.elapsed():.1f} s host time in all")
         self.close()
 
