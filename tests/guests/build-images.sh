@@ -2,7 +2,10 @@
 # Builds the Linux test guests from Debian packages only (no other downloads):
 #   OUT/vmlinuz        Debian's i386 686 kernel (non-PAE)
 #   OUT/initrd.gz      busybox-static (i386) initramfs with the kernel's storage
-#                      and filesystem modules; init gives a shell on ttyS0
+#                      and filesystem modules; init gives a shell on ttyS0.
+#                      Also /usr/bin/mawk with glibc's ld.so/libc/libm (i386):
+#                      busybox-static's awk has no floating-point maths (and
+#                      its shell runs applets before PATH), the tests need it.
 #   OUT/disk.img       raw MBR disk: one FAT16 partition with SYSLINUX, kernel, initrd
 #   OUT/boot.iso       El Torito ISO with ISOLINUX, kernel, initrd
 # The i386 packages are fetched with apt-get download into OUT/apt, without
@@ -10,13 +13,14 @@
 # kmod (depmod), mtools, dosfstools, syslinux, syslinux-common, isolinux,
 # xorriso, fdisk.
 # Usage: tests/guests/build-images.sh [OUT]   (default: build/guests)
-# Exit status: 0 built (or already up to date), 77 a tool is missing (stated).
+# Exit status: 0 built (or already up to date), 77 a tool is missing or the
+# Debian archive cannot be reached (a line "guests: SKIPPED: reason" says so).
 set -eu
 
 OUT=${1:-build/guests}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-STAMP="$OUT/.complete-v1"
+STAMP="$OUT/.complete-v5"
 [ -f "$STAMP" ] && { echo "guests: up to date in $OUT"; exit 0; }
 
 missing=""
@@ -40,16 +44,29 @@ apt-get $APT update >"$APTDIR/update.log" 2>&1 ||
     echo "guests: warning: apt-get update reported errors (see $APTDIR/update.log); using the lists it got" >&2
 # shellcheck disable=SC2086
 KPKG=$(apt-cache $APT search --names-only '^linux-image-[0-9.]+-[0-9]+-686-unsigned$' | awk '{print $1}' | sort -V | tail -n 1)
-[ -n "$KPKG" ] || { echo "guests: no linux-image-*-686-unsigned package in the i386 lists" >&2; exit 1; }
-echo "guests: using $KPKG and busybox-static (i386)"
+if [ -z "$KPKG" ]; then
+    if grep -qE '^[WE]: .*(Failed to fetch|failed to download)' "$APTDIR/update.log"; then
+        echo "guests: SKIPPED: cannot fetch the Debian i386 package lists (network?): $(grep -E '^[WE]: ' "$APTDIR/update.log" | head -n 1)" >&2
+        exit 77
+    fi
+    echo "guests: no linux-image-*-686-unsigned package in the i386 lists" >&2
+    exit 1
+fi
+echo "guests: using $KPKG, busybox-static, mawk and libc6 (i386)"
+rm -f "$OUT"/debs/*.deb
 # shellcheck disable=SC2086
-(cd "$OUT/debs" && apt-get $APT download "$KPKG" busybox-static:i386 >/dev/null)
+if ! (cd "$OUT/debs" && apt-get $APT download "$KPKG" busybox-static:i386 mawk:i386 libc6:i386 >"$APTDIR/download.log" 2>&1); then
+    echo "guests: SKIPPED: apt-get download failed (network?): $(grep '^E:' "$APTDIR/download.log" | head -n 1)" >&2
+    exit 77
+fi
 
 WORK="$OUT/work"
 rm -rf "$WORK"
-mkdir -p "$WORK/kernel" "$WORK/busybox" "$WORK/root"
+mkdir -p "$WORK/kernel" "$WORK/busybox" "$WORK/root" "$WORK/awk"
 dpkg-deb -x "$OUT"/debs/linux-image-*686-unsigned*.deb "$WORK/kernel"
 dpkg-deb -x "$OUT"/debs/busybox-static_*.deb "$WORK/busybox"
+dpkg-deb -x "$OUT"/debs/mawk_*.deb "$WORK/awk"
+dpkg-deb -x "$OUT"/debs/libc6_*.deb "$WORK/awk"
 KVER=$(ls "$WORK/kernel/lib/modules")
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 
@@ -58,6 +75,13 @@ cp "$WORK/kernel/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 R="$WORK/root"
 mkdir -p "$R/bin" "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/mnt" "$R/lib/modules/$KVER"
 cp "$WORK/busybox/bin/busybox" "$R/bin/busybox"
+# mawk and the three glibc files it needs (ld.so, libc, libm).
+mkdir -p "$R/usr/bin" "$R/lib/i386-linux-gnu"
+cp "$WORK/awk/usr/bin/mawk" "$R/usr/bin/mawk"
+for f in ld-linux.so.2 libc.so.6 libm.so.6; do
+    cp "$WORK/awk/lib/i386-linux-gnu/$f" "$R/lib/i386-linux-gnu/$f"
+done
+ln -s i386-linux-gnu/ld-linux.so.2 "$R/lib/ld-linux.so.2"
 MODS="ata_piix ata_generic sd_mod sr_mod isofs vfat nls_cp437 nls_iso8859-1 nls_ascii"
 MDIR="$WORK/kernel/lib/modules/$KVER"
 # The package ships no modules.dep (depmod makes it on install): make it here.
@@ -75,11 +99,11 @@ done
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/usr/bin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-for m in ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_iso8859-1; do
+for m in ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_iso8859-1 nls_ascii; do
     modprobe "$m" 2>/dev/null
 done
 echo "softvisor-guest: init ready ($(uname -r))"
