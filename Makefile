@@ -35,7 +35,7 @@ guests: deps
 	sh tests/guests/build-images.sh $(BUILD)/guests
 
 demo-linux: build guests
-	./$(BUILD)/softvisor --headless --apic -m 256 --kernel $(BUILD)/guests/vmlinuz \
+	./$(BUILD)/softvisor --headless -m 256 --kernel $(BUILD)/guests/vmlinuz \
 	    --initrd $(BUILD)/guests/initrd.gz --append "console=ttyS0"
 
 bench: build

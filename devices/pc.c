@@ -587,6 +587,13 @@ static void firmware_setup(struct pc *pc)
     pc_cfg_write(pc, DEVFN_IDE, PCI_COMMAND, PCI_CMD_IO | PCI_CMD_MASTER, 2);
     pc_cfg_write(pc, DEVFN_VGA, PCI_BAR0, 0xFD000000u, 4);
     pc_cfg_write(pc, DEVFN_VGA, PCI_COMMAND, PCI_CMD_IO | PCI_CMD_MEM, 2);
+    if (pc->cfg.apic) {
+        /* Virtual-wire mode, as the MP spec has firmware leave it: the APIC
+         * enabled, LINT0 passing the 8259's INTR (ExtINT), LINT1 as NMI. */
+        apic_bus_ops.write(&pc->apic, APIC_SVR, APIC_SVR_ENABLE | 0xFF, 4);
+        apic_bus_ops.write(&pc->apic, APIC_LVT_LINT0, 0x700, 4);
+        apic_bus_ops.write(&pc->apic, APIC_LVT_LINT1, 0x400, 4);
+    }
 }
 
 static int boot_kernel(struct pc *pc, char *err, size_t errlen)

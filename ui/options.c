@@ -21,7 +21,8 @@ void options_usage(FILE *out)
         "  --vgabios FILE      VGA option ROM in the PCI VGA's ROM BAR, or 'none'.\n"
         "                      Default: " DEFAULT_VGABIOS "\n"
         "  -m, --memory MIB    guest RAM in MiB, %u-%u (default %u)\n"
-        "  --apic              add a local APIC and an I/O APIC (and the ACPI MADT)\n"
+        "  --no-apic           no local APIC and I/O APIC (default: both, in CPUID and\n"
+        "                      the ACPI MADT); the 8259s then reach the CPU directly\n"
         "  --rtc-start WHEN    RTC start: 'now' (host clock) or seconds since 1970 UTC\n"
         "                      (default %d, 2026-01-01, so runs are reproducible)\n"
         "\n"
@@ -151,7 +152,8 @@ static const char *const valued[] = {
     "--screen-dump", "--disk", "--cdrom", "--floppy", "--boot", "--kernel", "--initrd",
     "--append", "--rtc-start", NULL
 };
-static const char *const flags[] = { "--headless", "--stats", "--help", "-h", "--apic", "--log-unclaimed", NULL };
+static const char *const flags[] = { "--headless", "--stats", "--help", "-h", "--apic", "--no-apic",
+                                     "--log-unclaimed", NULL };
 
 static int in_list(const char *const *list, const char *name)
 {
@@ -219,6 +221,8 @@ static int apply(struct options *o, const char *name, const char *v)
         o->stats = 1;
     else if (!strcmp(name, "--apic"))
         o->apic = 1;
+    else if (!strcmp(name, "--no-apic"))
+        o->apic = 0;
     else if (!strcmp(name, "--log-unclaimed"))
         o->log_unclaimed = 1;
     else if (!strcmp(name, "--help") || !strcmp(name, "-h"))
@@ -265,6 +269,7 @@ int options_parse(struct options *o, int argc, char **argv)
     o->timeout_ns = UINT64_MAX;
     o->debugcon = "none";
     o->rtc_start = DEFAULT_RTC_START;
+    o->apic = 1;
     int only_args = 0;
     for (int i = 1; i < argc;) {
         const char *a = argv[i];
