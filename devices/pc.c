@@ -587,13 +587,6 @@ static void firmware_setup(struct pc *pc)
     pc_cfg_write(pc, DEVFN_IDE, PCI_COMMAND, PCI_CMD_IO | PCI_CMD_MASTER, 2);
     pc_cfg_write(pc, DEVFN_VGA, PCI_BAR0, 0xFD000000u, 4);
     pc_cfg_write(pc, DEVFN_VGA, PCI_COMMAND, PCI_CMD_IO | PCI_CMD_MEM, 2);
-    if (pc->cfg.apic) {
-        /* Virtual-wire mode, as the MP spec has firmware leave it: the APIC
-         * enabled, LINT0 passing the 8259's INTR (ExtINT), LINT1 as NMI. */
-        apic_bus_ops.write(&pc->apic, APIC_SVR, APIC_SVR_ENABLE | 0xFF, 4);
-        apic_bus_ops.write(&pc->apic, APIC_LVT_LINT0, 0x700, 4);
-        apic_bus_ops.write(&pc->apic, APIC_LVT_LINT1, 0x400, 4);
-    }
 }
 
 static int boot_kernel(struct pc *pc, char *err, size_t errlen)
@@ -762,8 +755,15 @@ void pc_reset(struct pc *pc)
         if (pc->pci.devs[i])
             pci_update_mappings(pc->pci.devs[i]);
     cpu_reset(&pc->cpu);
-    if (pc->cfg.apic)
+    if (pc->cfg.apic) {
         apic_set_base(&pc->apic, &pc->pm, pc->cpu.apic_base);
+        /* Virtual-wire mode from reset (QEMU's choice too): LINT0 passes the
+         * 8259's INTR as ExtINT, LINT1 is NMI, so firmware and kernels that
+         * know nothing of the APIC still get their interrupts. */
+        apic_bus_ops.write(&pc->apic, APIC_SVR, APIC_SVR_ENABLE | 0xFF, 4);
+        apic_bus_ops.write(&pc->apic, APIC_LVT_LINT0, 0x700, 4);
+        apic_bus_ops.write(&pc->apic, APIC_LVT_LINT1, 0x400, 4);
+    }
     pc->reset_pending = 0;
 }
 
