@@ -13,6 +13,19 @@
 #define BC_JC 4096          /* jump cache entries (power of two) */
 #define BC_DEAD BC_BLOCKS   /* index of a permanently dead block */
 
+/* A remembered successor: the block that started at linear address `lin`
+ * when this block last ended there. It holds while the MMU epoch, the block
+ * cache's kill generation and the privilege are the ones it was made under
+ * (`key`); the successor's mode and the CS limit are checked at use, like
+ * the jump cache's. */
+struct block_link {
+    uint32_t lin;
+    uint32_t epoch;       /* mmu.epoch when made */
+    uint32_t key;         /* kill_gen << 1 | CPL 3 when made */
+    int32_t block;        /* index into blocks[] */
+};
+
+/* 64 bytes: one cache line holds what the loop needs of a block. */
 struct block {
     uint32_t phys;        /* physical address of the first byte */
     uint8_t mode;         /* CS.D the block was decoded under */
@@ -22,7 +35,10 @@ struct block {
     int32_t hash_next;    /* chain in hash[] */
     int32_t page_next;    /* chain in page[] */
     uint32_t first;       /* index of the first instruction in insns[] */
+    struct block_link link[2];   /* [0]: fall-through, [1]: elsewhere */
+    uint32_t pad[2];
 };
+_Static_assert(sizeof(struct block) == 64, "struct block is one cache line");
 
 /* The jump cache maps a linear fetch address straight to a block, skipping
  * the fetch TLB and the physical hash. An entry holds while the MMU's epoch
@@ -44,8 +60,11 @@ struct block_cache {
     int32_t hash[BC_HASH];
     int32_t page[BC_PAGE_HASH];
     struct jc_entry jc[BC_JC];
+    uint32_t kill_gen;    /* bumped when any block dies or the cache is flushed */
     int32_t cur;          /* block being executed, or -1 */
     int cur_dirty;        /* cur was killed while running */
+    uint32_t cur_eip;     /* EIP at the start of cur */
+    uint64_t cur_icount;  /* icount at the start of cur */
 };
 
 static inline struct jc_entry *block_jc_slot(struct block_cache *bc, uint32_t lin)
@@ -67,6 +86,29 @@ static inline struct block *block_lookup_fast(struct cpu *c)
         (uint64_t)c->eip + b->bytes - 1 > cs->limit)
         return NULL;
     return b;
+}
+
+static inline uint32_t block_link_key(const struct cpu *c)
+{
+    return c->blocks->kill_gen << 1 | (c->cpl == 3);
+}
+
+/* The successor remembered in l for linear address lin, or NULL. */
+static inline struct block *block_link_follow(struct cpu *c, const struct block_link *l, uint32_t lin)
+{
+    struct block_cache *bc = c->blocks;
+    if (l->lin != lin || l->epoch != c->mmu.epoch || l->key != block_link_key(c))
+        return NULL;
+    struct block *b = &bc->blocks[l->block];
+    const struct seg *cs = &c->segs[S_CS];
+    if (b->mode != ((cs->flags & SEGF_DB) != 0) || (uint64_t)c->eip + b->bytes - 1 > cs->limit)
+        return NULL;
+    return b;
+}
+
+static inline void block_link_set(struct cpu *c, struct block_link *l, uint32_t lin, const struct block *b)
+{
+    *l = (struct block_link){ lin, c->mmu.epoch, block_link_key(c), (int32_t)(b - c->blocks->blocks) };
 }
 
 #endif
