@@ -192,7 +192,7 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
     b->bytes = 0;
     b->first = (uint32_t)bc->ninsns;
     for (int k = 0; k < 2; k++)
-        b->link[k] = (struct block_link){ 0, 0, (bc->kill_gen - 1) << 1, BC_DEAD };
+        bc->links[b - bc->blocks][k] = (struct block_link){ .key = (bc->kill_gen - 1) << 1, .block = BC_DEAD };
     struct page_src src = { page, phys & 0xFFF, c->eip, c->segs[S_CS].limit };
     while (b->n < BLOCK_MAX) {
         struct insn *i = &bc->insns[b->first + b->n];

@@ -14,31 +14,34 @@
 #define BC_DEAD BC_BLOCKS   /* index of a permanently dead block */
 
 /* A remembered successor: the block that started at linear address `lin`
- * when this block last ended there. It holds while the MMU epoch, the block
- * cache's kill generation and the privilege are the ones it was made under
- * (`key`); the successor's mode and the CS limit are checked at use, like
- * the jump cache's. */
+ * when a block last ended there, with a copy of what running it needs, so
+ * the loop goes from the link straight to the instructions. It holds while
+ * the MMU epoch, the block cache's kill generation and the privilege are
+ * the ones it was made under (`key`); the mode and the CS limit are checked
+ * at use, like the jump cache's. */
 struct block_link {
     uint32_t lin;
     uint32_t epoch;       /* mmu.epoch when made */
     uint32_t key;         /* kill_gen << 1 | CPL 3 when made */
     int32_t block;        /* index into blocks[] */
+    uint32_t first;       /* the block's first, n, bytes and mode */
+    uint16_t n;
+    uint16_t bytes;
+    uint8_t mode;
+    uint8_t pad[7];
 };
+_Static_assert(sizeof(struct block_link) == 32, "two links per cache line");
 
-/* 64 bytes: one cache line holds what the loop needs of a block. */
 struct block {
     uint32_t phys;        /* physical address of the first byte */
     uint8_t mode;         /* CS.D the block was decoded under */
     uint8_t dead;         /* killed by a code write; skipped by lookups */
     uint16_t n;           /* instructions */
-    uint32_t bytes;       /* bytes covered */
+    uint32_t bytes;       /* bytes covered (at most a page) */
     int32_t hash_next;    /* chain in hash[] */
     int32_t page_next;    /* chain in page[] */
     uint32_t first;       /* index of the first instruction in insns[] */
-    struct block_link link[2];   /* [0]: fall-through, [1]: elsewhere */
-    uint32_t pad[2];
 };
-_Static_assert(sizeof(struct block) == 64, "struct block is one cache line");
 
 /* The jump cache maps a linear fetch address straight to a block, skipping
  * the fetch TLB and the physical hash. An entry holds while the MMU's epoch
@@ -53,6 +56,9 @@ struct jc_entry {
 };
 
 struct block_cache {
+    /* successors of each block: [0] fall-through, [1] elsewhere; first, so
+     * that each pair sits on one cache line (the cache is 64-byte aligned) */
+    struct block_link links[BC_BLOCKS + 1][2];
     struct block blocks[BC_BLOCKS + 1];   /* + the dead sentinel */
     int nblocks;
     struct insn insns[BC_INSNS];
@@ -93,22 +99,20 @@ static inline uint32_t block_link_key(const struct cpu *c)
     return c->blocks->kill_gen << 1 | (c->cpl == 3);
 }
 
-/* The successor remembered in l for linear address lin, or NULL. */
-static inline struct block *block_link_follow(struct cpu *c, const struct block_link *l, uint32_t lin)
+/* The successor remembered in l for linear address lin: its index, or -1. */
+static inline int32_t block_link_follow(struct cpu *c, const struct block_link *l, uint32_t lin)
 {
-    struct block_cache *bc = c->blocks;
-    if (l->lin != lin || l->epoch != c->mmu.epoch || l->key != block_link_key(c))
-        return NULL;
-    struct block *b = &bc->blocks[l->block];
     const struct seg *cs = &c->segs[S_CS];
-    if (b->mode != ((cs->flags & SEGF_DB) != 0) || (uint64_t)c->eip + b->bytes - 1 > cs->limit)
-        return NULL;
-    return b;
+    if (l->lin != lin || l->epoch != c->mmu.epoch || l->key != block_link_key(c) ||
+        l->mode != ((cs->flags & SEGF_DB) != 0) || (uint64_t)c->eip + l->bytes - 1 > cs->limit)
+        return -1;
+    return l->block;
 }
 
 static inline void block_link_set(struct cpu *c, struct block_link *l, uint32_t lin, const struct block *b)
 {
-    *l = (struct block_link){ lin, c->mmu.epoch, block_link_key(c), (int32_t)(b - c->blocks->blocks) };
+    *l = (struct block_link){ lin, c->mmu.epoch, block_link_key(c), (int32_t)(b - c->blocks->blocks),
+                              b->first, b->n, (uint16_t)b->bytes, b->mode, { 0 } };
 }
 
 #endif

@@ -174,15 +174,15 @@ static void run_insn(struct cpu *c, const struct insn *i)
  * icount is stored once at the end: nothing outside the CPU reads it while
  * cpu_run runs, and the few handlers that do (RDTSC, the TSC MSR) and the
  * fault path recount it with block_icount_now(). */
-static void run_block(struct cpu *c, struct block *b, int one, uint64_t left)
+static void run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n, int one, uint64_t left)
 {
     struct block_cache *bc = c->blocks;
-    const struct insn *start = &bc->insns[b->first], *i = start;
-    const struct insn *last = i + (one ? 1 : (left < b->n ? left : b->n));
+    const struct insn *start = &bc->insns[first], *i = start;
+    const struct insn *last = i + (one ? 1 : (left < n ? left : n));
     uint32_t mask = (c->segs[S_CS].flags & SEGF_DB) ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t eip = c->eip;
     uint64_t ic0 = c->icount;
-    bc->cur = (int32_t)(b - bc->blocks);
+    bc->cur = idx;
     bc->cur_dirty = 0;
     bc->cur_eip = eip;
     bc->cur_icount = ic0;
@@ -208,8 +208,8 @@ static void run_block(struct cpu *c, struct block *b, int one, uint64_t left)
 static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
 {
     struct insn single;
-    struct block *prev = NULL;   /* the block run last, to chain from */
-    uint32_t prev_end = 0;       /* its fall-through linear address */
+    struct block_link *prev = NULL;   /* the links of the block run last */
+    uint32_t prev_end = 0;            /* its fall-through linear address */
     for (;;) {
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
@@ -230,26 +230,30 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
         c->intr_shadow = 0;
         mmu_check_generation(&c->mmu);
         uint32_t lin = c->segs[S_CS].base + c->eip;
-        struct block_link *l = prev ? &prev->link[lin != prev_end] : NULL;
-        struct block *b = l ? block_link_follow(c, l, lin) : NULL;
-        if (!b) {
-            b = block_lookup_fast(c);
+        struct block_link *l = prev ? &prev[lin != prev_end] : NULL;
+        int32_t k = l ? block_link_follow(c, l, lin) : -1;
+        if (k >= 0) {
+            c->block_hits++;
+            run_block(c, k, l->first, l->n, one, end - c->icount);
+            prev_end = lin + l->bytes;
+            prev = c->blocks->links[k];
+        } else {
+            struct block *b = block_lookup_fast(c);
             if (!b)
                 b = block_find(c, &single);
             else
                 c->block_hits++;
-            if (b && l)
-                block_link_set(c, l, lin, b);
-        } else {
-            c->block_hits++;
-        }
-        if (b) {
-            run_block(c, b, one, end - c->icount);
-            prev = b;
-            prev_end = lin + b->bytes;
-        } else {
-            run_insn(c, &single);
-            prev = NULL;
+            if (b) {
+                if (l)
+                    block_link_set(c, l, lin, b);
+                k = (int32_t)(b - c->blocks->blocks);
+                run_block(c, k, b->first, b->n, one, end - c->icount);
+                prev_end = lin + b->bytes;
+                prev = c->blocks->links[k];
+            } else {
+                run_insn(c, &single);
+                prev = NULL;
+            }
         }
         if (tf) {
             c->dr[6] |= 0x4000;   /* BS */

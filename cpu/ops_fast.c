@@ -298,11 +298,23 @@ static inline int cond_quick(const struct cpu *c, int cc)
         case 7: t = (int32_t)r <= 0; break;
         default: return -1;
         }
+    } else if (c->lf_op >> 4 == 2 && (cc >> 1 == 2 || cc >> 1 == 4)) {
+        t = cc >> 1 == 2 ? r == 0 : (int32_t)r < 0;   /* ZF, SF of any 32-bit result */
     } else {
         return -1;
     }
     return t ^ (cc & 1);
 }
+
+/* cpu_jump_near for a 32-bit operand size, inline. */
+static inline void jump32(struct cpu *c, uint32_t target)
+{
+    if (target > c->segs[S_CS].limit)
+        cpu_exception(c, EXC_GP, 0);
+    c->eip = target;
+}
+
+static void jmp_j(struct cpu *c, const struct insn *i) { jump32(c, c->eip + i->imm); }
 
 #define JCC(cc)                                                   \
     static void jcc_##cc(struct cpu *c, const struct insn *i)    \
@@ -311,7 +323,7 @@ static inline int cond_quick(const struct cpu *c, int cc)
         if (t < 0)                                                \
             t = cpu_cond(c, cc);                                  \
         if (t)                                                    \
-            cpu_jump_near(c, c->eip + i->imm, 4);                 \
+            jump32(c, c->eip + i->imm);                           \
     }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
@@ -406,6 +418,8 @@ static insn_fn *pick(const struct insn *i)
         return mem ? imul_rm : imul_rr;
     case 0xE8:
         return call_j;
+    case 0xE9: case 0xEB:
+        return jmp_j;
     case 0xC3:
         return ret_n;
     case 0xFF:
