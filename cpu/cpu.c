@@ -232,11 +232,12 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
         uint32_t lin = c->segs[S_CS].base + c->eip;
         struct block_link *l = prev ? &prev[lin != prev_end] : NULL;
         int32_t k = l ? block_link_follow(c, l, lin) : -1;
+        uint32_t first = 0, n = 0, bytes = 0;
         if (k >= 0) {
             c->block_hits++;
-            run_block(c, k, l->first, l->n, one, end - c->icount);
-            prev_end = lin + l->bytes;
-            prev = c->blocks->links[k];
+            first = l->first;
+            n = l->n;
+            bytes = l->bytes;
         } else {
             struct block *b = block_lookup_fast(c);
             if (!b)
@@ -247,13 +248,18 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
                 if (l)
                     block_link_set(c, l, lin, b);
                 k = (int32_t)(b - c->blocks->blocks);
-                run_block(c, k, b->first, b->n, one, end - c->icount);
-                prev_end = lin + b->bytes;
-                prev = c->blocks->links[k];
-            } else {
-                run_insn(c, &single);
-                prev = NULL;
+                first = b->first;
+                n = b->n;
+                bytes = b->bytes;
             }
+        }
+        if (k >= 0) {   /* one call site, so that run_block is inlined */
+            run_block(c, k, first, n, one, end - c->icount);
+            prev_end = lin + bytes;
+            prev = c->blocks->links[k];
+        } else {
+            run_insn(c, &single);
+            prev = NULL;
         }
         if (tf) {
             c->dr[6] |= 0x4000;   /* BS */
