@@ -1,9 +1,10 @@
 /* Specialised handlers for the most frequent instruction forms (32-bit
- * operand and address size: MOV, the ALU operations, TEST, MOVZX, LEA with
- * register or memory operands, shifts of registers by constants, Jcc). The decoder picks one after decoding; each
- * does exactly what the general handler does for that form (same memory
- * accesses in the same order, same lazy flags), only with the size, the
- * operand kind and the operation fixed. ADC/SBB and 16-bit forms stay general. */
+ * operand and address size: MOV, the ALU operations incl. ADC/SBB, TEST,
+ * MOVZX, LEA, INC/DEC, IMUL, CMOVcc, PUSH/POP, CALL/RET/JMP near, shifts
+ * of registers by constants, Jcc; MOV of 16-bit operands). The decoder
+ * picks one after decoding; each does exactly what the general handler
+ * does for that form (same memory accesses in the same order, same lazy
+ * flags), only with the size, the operand kind and the operation fixed. */
 #include "cpu/exec.h"
 
 /* The effective address for 32-bit addressing. */
@@ -38,7 +39,7 @@ static void lea_r(struct cpu *c, const struct insn *i) { c->regs[i->reg] = ea32(
  * memory source, register/immediate, memory/immediate, EAX/immediate. */
 #define ALU32(nm, kind, expr, store) ALU32C(nm, kind, expr, store, 0)
 /* cin: the carry in, read only when need_cin (ADC, SBB) */
-#define ALU32C(nm, kind, expr, store, need_cin)                                              \
+#define ALU32C(nm, kind, expr, store, need_cin)                                   \
     static void nm##_rr(struct cpu *c, const struct insn *i) /* Ev,Gv mod 3 */   \
     {                                                                             \
         int cin = (need_cin) ? flags_cf_quick(c) : 0;                             \
