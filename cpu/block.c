@@ -33,6 +33,7 @@ static void block_code_write(void *opaque, uint32_t paddr, int len)
             struct block *b = &bc->blocks[*link];
             if ((b->phys >> 12) == pg) {
                 b->dead = 1;
+                bc->kill_gen++;
                 if (*link == bc->cur)
                     bc->cur_dirty = 1;
                 *link = b->page_next;
@@ -61,13 +62,16 @@ void block_cache_flush(struct cpu *c)
         bc->jc[k] = (struct jc_entry){ 0, 0, BC_DEAD, 2 };
     bc->blocks[BC_DEAD].dead = 1;
     bc->cur = -1;
+    bc->kill_gen++;
 }
 
 int block_cache_init(struct cpu *c)
 {
-    c->blocks = calloc(1, sizeof(struct block_cache));
+    size_t size = (sizeof(struct block_cache) + 63) & ~(size_t)63;
+    c->blocks = aligned_alloc(64, size);   /* blocks[] on cache lines */
     if (!c->blocks)
         return -1;
+    memset(c->blocks, 0, size);
     block_cache_flush(c);
     c->mmu.pm->code_write = block_code_write;
     c->mmu.pm->code_opaque = c;
@@ -187,6 +191,8 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
     b->n = 0;
     b->bytes = 0;
     b->first = (uint32_t)bc->ninsns;
+    for (int k = 0; k < 2; k++)
+        bc->links[b - bc->blocks][k] = (struct block_link){ .key = (bc->kill_gen - 1) << 1, .block = BC_DEAD };
     struct page_src src = { page, phys & 0xFFF, c->eip, c->segs[S_CS].limit };
     while (b->n < BLOCK_MAX) {
         struct insn *i = &bc->insns[b->first + b->n];
@@ -246,4 +252,19 @@ struct block *block_find(struct cpu *c, struct insn *single)
     }
     decode_single(c, single);
     return NULL;
+}
+
+uint64_t block_icount_now(struct cpu *c)
+{
+    struct block_cache *bc = c->blocks;
+    if (bc->cur < 0)
+        return c->icount;
+    const struct block *b = &bc->blocks[bc->cur];
+    uint32_t mask = b->mode ? 0xFFFFFFFFu : 0xFFFFu, eip = bc->cur_eip;
+    unsigned k = 0;
+    while (k + 1u < b->n && eip != c->fault_eip) {   /* not found: the last one (a task switch moved fault_eip) */
+        eip = (eip + bc->insns[b->first + k].len) & mask;
+        k++;
+    }
+    return bc->cur_icount + k;
 }

@@ -13,12 +13,31 @@
 #define BC_JC 4096          /* jump cache entries (power of two) */
 #define BC_DEAD BC_BLOCKS   /* index of a permanently dead block */
 
+/* A remembered successor: the block that started at linear address `lin`
+ * when a block last ended there, with a copy of what running it needs, so
+ * the loop goes from the link straight to the instructions. It holds while
+ * the MMU epoch, the block cache's kill generation and the privilege are
+ * the ones it was made under (`key`); the mode and the CS limit are checked
+ * at use, like the jump cache's. */
+struct block_link {
+    uint32_t lin;
+    uint32_t epoch;       /* mmu.epoch when made */
+    uint32_t key;         /* kill_gen << 1 | CPL 3 when made */
+    int32_t block;        /* index into blocks[] */
+    uint32_t first;       /* the block's first, n, bytes and mode */
+    uint16_t n;
+    uint16_t bytes;
+    uint8_t mode;
+    uint8_t pad[7];
+};
+_Static_assert(sizeof(struct block_link) == 32, "two links per cache line");
+
 struct block {
     uint32_t phys;        /* physical address of the first byte */
     uint8_t mode;         /* CS.D the block was decoded under */
     uint8_t dead;         /* killed by a code write; skipped by lookups */
     uint16_t n;           /* instructions */
-    uint32_t bytes;       /* bytes covered */
+    uint32_t bytes;       /* bytes covered (at most a page) */
     int32_t hash_next;    /* chain in hash[] */
     int32_t page_next;    /* chain in page[] */
     uint32_t first;       /* index of the first instruction in insns[] */
@@ -37,6 +56,9 @@ struct jc_entry {
 };
 
 struct block_cache {
+    /* successors of each block: [0] fall-through, [1] elsewhere; first, so
+     * that each pair sits on one cache line (the cache is 64-byte aligned) */
+    struct block_link links[BC_BLOCKS + 1][2];
     struct block blocks[BC_BLOCKS + 1];   /* + the dead sentinel */
     int nblocks;
     struct insn insns[BC_INSNS];
@@ -44,8 +66,11 @@ struct block_cache {
     int32_t hash[BC_HASH];
     int32_t page[BC_PAGE_HASH];
     struct jc_entry jc[BC_JC];
+    uint32_t kill_gen;    /* bumped when any block dies or the cache is flushed */
     int32_t cur;          /* block being executed, or -1 */
     int cur_dirty;        /* cur was killed while running */
+    uint32_t cur_eip;     /* EIP at the start of cur */
+    uint64_t cur_icount;  /* icount at the start of cur */
 };
 
 static inline struct jc_entry *block_jc_slot(struct block_cache *bc, uint32_t lin)
@@ -67,6 +92,27 @@ static inline struct block *block_lookup_fast(struct cpu *c)
         (uint64_t)c->eip + b->bytes - 1 > cs->limit)
         return NULL;
     return b;
+}
+
+static inline uint32_t block_link_key(const struct cpu *c)
+{
+    return c->blocks->kill_gen << 1 | (c->cpl == 3);
+}
+
+/* The successor remembered in l for linear address lin: its index, or -1. */
+static inline int32_t block_link_follow(struct cpu *c, const struct block_link *l, uint32_t lin)
+{
+    const struct seg *cs = &c->segs[S_CS];
+    if (l->lin != lin || l->epoch != c->mmu.epoch || l->key != block_link_key(c) ||
+        l->mode != ((cs->flags & SEGF_DB) != 0) || (uint64_t)c->eip + l->bytes - 1 > cs->limit)
+        return -1;
+    return l->block;
+}
+
+static inline void block_link_set(struct cpu *c, struct block_link *l, uint32_t lin, const struct block *b)
+{
+    *l = (struct block_link){ lin, c->mmu.epoch, block_link_key(c), (int32_t)(b - c->blocks->blocks),
+                              b->first, b->n, (uint16_t)b->bytes, b->mode, { 0 } };
 }
 
 #endif

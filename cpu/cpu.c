@@ -166,28 +166,40 @@ static void run_insn(struct cpu *c, const struct insn *i)
 }
 
 /* Runs block b from its start (only its first instruction when `one`),
- * stopping after `left` instructions, at a jump (EIP is not the next
- * instruction's), when the block's page was written or on an exit request.
- * Blocks end at instructions that may change CS, so the EIP width holds. */
-static void run_block(struct cpu *c, struct block *b, int one, uint64_t left)
+ * stopping after `left` instructions, when the block's page was written or
+ * on an exit request. Only a block's last instruction can move EIP other
+ * than to the next one (the decoder ends blocks at every such instruction,
+ * REP string operations included, which restart themselves); blocks also
+ * end at instructions that may change CS, so the EIP width holds.
+ * icount is stored once at the end: nothing outside the CPU reads it while
+ * cpu_run runs, and the few handlers that do (RDTSC, the TSC MSR) and the
+ * fault path recount it with block_icount_now(). */
+static void run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n, int one, uint64_t left)
 {
     struct block_cache *bc = c->blocks;
-    const struct insn *i = &bc->insns[b->first];
-    const struct insn *last = i + (one ? 1 : (left < b->n ? left : b->n));
+    const struct insn *start = &bc->insns[first], *i = start;
+    const struct insn *last = i + (one ? 1 : (left < n ? left : n));
     uint32_t mask = (c->segs[S_CS].flags & SEGF_DB) ? 0xFFFFFFFFu : 0xFFFFu;
-    bc->cur = (int32_t)(b - bc->blocks);
+    uint32_t eip = c->eip;
+    uint64_t ic0 = c->icount;
+    bc->cur = idx;
     bc->cur_dirty = 0;
+    bc->cur_eip = eip;
+    bc->cur_icount = ic0;
     c->blocks_run++;
     do {
-        uint32_t next = (c->eip + i->len) & mask;
-        c->fault_eip = c->eip;
+        uint32_t next = (eip + i->len) & mask;
+        c->fault_eip = eip;
         c->fault_esp = c->regs[R_ESP];
         c->eip = next;
         i->fn(c, i);
-        c->icount++;
-        if (c->eip != next || bc->cur_dirty || c->exit_request)
+        eip = next;
+        if (bc->cur_dirty | c->exit_request) {
+            i++;
             break;
+        }
     } while (++i < last);
+    c->icount = ic0 + (uint64_t)(i - start);
     bc->cur = -1;
 }
 
@@ -196,6 +208,8 @@ static void run_block(struct cpu *c, struct block *b, int one, uint64_t left)
 static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
 {
     struct insn single;
+    struct block_link *prev = NULL;   /* the links of the block run last */
+    uint32_t prev_end = 0;            /* its fall-through linear address */
     for (;;) {
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
@@ -215,15 +229,38 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
         int one = c->intr_shadow || tf;
         c->intr_shadow = 0;
         mmu_check_generation(&c->mmu);
-        struct block *b = block_lookup_fast(c);
-        if (b)
+        uint32_t lin = c->segs[S_CS].base + c->eip;
+        struct block_link *l = prev ? &prev[lin != prev_end] : NULL;
+        int32_t k = l ? block_link_follow(c, l, lin) : -1;
+        uint32_t first = 0, n = 0, bytes = 0;
+        if (k >= 0) {
             c->block_hits++;
-        else
-            b = block_find(c, &single);
-        if (b)
-            run_block(c, b, one, end - c->icount);
-        else
+            first = l->first;
+            n = l->n;
+            bytes = l->bytes;
+        } else {
+            struct block *b = block_lookup_fast(c);
+            if (!b)
+                b = block_find(c, &single);
+            else
+                c->block_hits++;
+            if (b) {
+                if (l)
+                    block_link_set(c, l, lin, b);
+                k = (int32_t)(b - c->blocks->blocks);
+                first = b->first;
+                n = b->n;
+                bytes = b->bytes;
+            }
+        }
+        if (k >= 0) {   /* one call site, so that run_block is inlined */
+            run_block(c, k, first, n, one, end - c->icount);
+            prev_end = lin + bytes;
+            prev = c->blocks->links[k];
+        } else {
             run_insn(c, &single);
+            prev = NULL;
+        }
         if (tf) {
             c->dr[6] |= 0x4000;   /* BS */
             c->fault_eip = c->eip;
@@ -237,6 +274,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
     uint64_t end = cpu->icount + budget;
     if (setjmp(cpu->fault_jmp)) {
+        cpu->icount = block_icount_now(cpu);
         cpu->blocks->cur = -1;
         deliver_fault(cpu);
     }

@@ -103,6 +103,12 @@ static void modrm32(struct insn *i, struct dstate *d)
     i->seg = (i->base == R_ESP || i->base == R_EBP) ? S_SS : S_DS;
 }
 
+/* INS, OUTS, MOVS, CMPS, STOS, LODS, SCAS */
+static int is_string_op(int opc)
+{
+    return (opc >= 0x6C && opc <= 0x6F) || (opc >= 0xA4 && opc <= 0xA7) || (opc >= 0xAA && opc <= 0xAF);
+}
+
 static int prefix(struct insn *i, int b, int default32)
 {
     switch (b) {
@@ -231,6 +237,8 @@ int decode_insn(struct insn *i, decode_fetch_fn *fetch, void *ctx, int default32
         i->fn = op_ud;
         i->flags |= OPF_END;
     }
+    if (i->rep && is_string_op(i->opc))
+        i->flags |= OPF_END;   /* it restarts itself: EIP goes back (cpu/cpu.c run_block) */
     insn_specialise(i);
     return DEC_OK;
 }

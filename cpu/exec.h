@@ -159,5 +159,9 @@ void block_cache_flush(struct cpu *c);
 /* Finds or decodes the block at CS:EIP; NULL: run one instruction uncached
  * (decoded into *single). Faults on fetch errors. */
 struct block *block_find(struct cpu *c, struct insn *single);
+/* The exact instruction count while a block runs (the loop stores icount
+ * only at the block end): the instructions of the current block before the
+ * one at fault_eip are added. Outside a block, icount itself. */
+uint64_t block_icount_now(struct cpu *c);
 
 #endif

@@ -39,6 +39,7 @@ static int carry(const struct cpu *c, int kind, uint32_t m)
     case LF_INC: case LF_DEC: return (c->eflags & FL_CF) != 0;
     case LF_SHL: return c->lf_op2 <= 8u * (uint32_t)lf_size(c) ? (int)(((uint64_t)a << c->lf_op2) >> (8 * lf_size(c))) & 1 : 0;
     case LF_SHR: return (a >> (c->lf_op2 - 1)) & 1;
+    case LF_MUL: return c->lf_op2 != 0;
     case LF_SAR: {
         unsigned sh = 32 - 8 * (unsigned)lf_size(c), n = c->lf_op2 - 1;
         return (int)(((int32_t)(a << sh) >> sh) >> (n > 31 ? 31 : n)) & 1;
@@ -73,6 +74,10 @@ uint32_t flags_compute(const struct cpu *c)
         return f;
     case LF_SHR:
         if (a & sign)
+            f |= FL_OF;
+        return f;
+    case LF_MUL:
+        if (b)
             f |= FL_OF;
         return f;
     default:

@@ -12,8 +12,8 @@ static uint32_t alu_do(struct cpu *c, int op, uint32_t a, uint32_t b, int *kind)
     switch (op) {
     case 0: *kind = LF_ADD; return a + b;
     case 1: *kind = LF_LOGIC; return a | b;
-    case 2: cin = flags_cf(c); *kind = cin ? LF_ADC : LF_ADD; return a + b + (uint32_t)cin;
-    case 3: cin = flags_cf(c); *kind = cin ? LF_SBB : LF_SUB; return a - b - (uint32_t)cin;
+    case 2: cin = flags_cf_quick(c); *kind = cin ? LF_ADC : LF_ADD; return a + b + (uint32_t)cin;
+    case 3: cin = flags_cf_quick(c); *kind = cin ? LF_SBB : LF_SUB; return a - b - (uint32_t)cin;
     case 4: *kind = LF_LOGIC; return a & b;
     case 6: *kind = LF_LOGIC; return a ^ b;
     default: *kind = LF_SUB; return a - b;   /* SUB, CMP */
@@ -75,8 +75,11 @@ void op_test_eax_iz(struct cpu *c, const struct insn *i) { test(c, reg_get(c, R_
 /* INC/DEC keep CF: fold it into eflags before recording the new operation. */
 static void incdec_flags(struct cpu *c, int dec, int size, uint32_t r, uint32_t a)
 {
-    int cf = flags_cf(c);
-    c->eflags = (c->eflags & ~FL_CF) | (cf ? FL_CF : 0);
+    int kind = c->lf_op & 0xF;
+    if (kind != LF_NONE && kind != LF_INC && kind != LF_DEC) {   /* else CF is in eflags already */
+        int cf = flags_cf_quick(c);
+        c->eflags = (c->eflags & ~FL_CF) | (cf ? FL_CF : 0);
+    }
     flags_set(c, dec ? LF_DEC : LF_INC, size, r, a, 1);
 }
 
@@ -120,13 +123,11 @@ static int32_t sext(uint32_t v, int size)
     return size == 1 ? (int8_t)v : size == 2 ? (int16_t)v : (int32_t)v;
 }
 
-/* Sets CF/OF from `overflow`, SF/ZF/PF from the low half (undefined). */
+/* Sets CF/OF from `overflow`, SF/ZF/PF from the low half (undefined), AF
+ * clear: lazily (LF_MUL). */
 static void mul_flags(struct cpu *c, int overflow, uint32_t lo, int size)
 {
-    uint32_t f = flags_szp(lo, size);
-    if (overflow)
-        f |= FL_CF | FL_OF;
-    flags_put(c, FL_ARITH, f);
+    flags_set(c, LF_MUL, size, lo, 0, overflow != 0);
 }
 
 static void mul(struct cpu *c, uint32_t b, int size, int sign)

@@ -3,6 +3,7 @@
  * permission). Each iteration commits ESI/EDI/ECX, so a fault restarts the
  * instruction where it stopped; a long REP yields every REP_CHUNK iterations
  * by restarting itself, so interrupts are taken in between. */
+#include <string.h>
 #include "cpu/exec.h"
 
 #define REP_CHUNK 4096
@@ -104,6 +105,86 @@ static int s_outs(struct cpu *c, const struct insn *i, int s, uint32_t am)
     return 0;
 }
 
+/* ---- REP STOS/MOVS in bulk ----
+ * Forward, 32-bit addressing, aligned elements in RAM pages whose host
+ * pointers are in the TLB (code pages have no write entries, so stores
+ * into code still go element by element through the path that kills
+ * blocks): the elements up to the end of the page(s) are done at once,
+ * with the same register results and the same REP_CHUNK yield points as
+ * one at a time. Returns the elements done (0: take the general path). */
+
+/* Host address of up to n elements of s bytes at sreg:off, limited to the
+ * page; *n is reduced to what fits. NULL if the fast path does not apply. */
+static uint8_t *bulk_ptr(struct cpu *c, int sreg, uint32_t off, int s, int access, uint32_t *n)
+{
+    const struct seg *sg = &c->segs[sreg];
+    if ((sg->flags & SEGF_FAST_MASK) != SEGF_FAST || off > sg->limit)
+        return NULL;
+    uint32_t lin = sg->base + off, room = (sg->limit - off + 1u) / (uint32_t)s;
+    if (room == 0 && sg->limit - off + 1u == 0)
+        room = 0xFFFFFFFFu;                 /* limit 4 GiB - 1 at offset 0 */
+    if (lin & (uint32_t)(s - 1))
+        return NULL;
+    uint32_t in_page = (0x1000u - (lin & 0xFFFu)) / (uint32_t)s;
+    if (*n > in_page)
+        *n = in_page;
+    if (*n > room)
+        *n = room;
+    const struct tlb_entry *e = &c->mmu.tlb[c->cpl == 3][access][(lin >> 12) & (TLB_SIZE - 1)];
+    if (*n == 0 || e->tag != (lin & ~0xFFFu))
+        return NULL;
+    c->mmu.tlb_hits++;
+    return e->host + (lin & 0xFFFu);
+}
+
+static uint32_t stos_bulk(struct cpu *c, int s, uint32_t n)
+{
+    uint8_t *d = bulk_ptr(c, S_ES, c->regs[R_EDI], s, MMU_WRITE, &n);
+    if (!d)
+        return 0;
+    uint32_t v = c->regs[R_EAX];
+    if (s == 1)
+        memset(d, (int)(v & 0xFF), n);
+    else
+        for (uint32_t k = 0; k < n; k++, d += s)
+            s == 4 ? pm_st32(d, v) : pm_st16(d, (uint16_t)v);
+    c->regs[R_EDI] += n * (uint32_t)s;
+    return n;
+}
+
+static uint32_t movs_bulk(struct cpu *c, const struct insn *i, int s, uint32_t n)
+{
+    uint8_t *src = bulk_ptr(c, i->seg, c->regs[R_ESI], s, MMU_READ, &n);
+    if (!src)
+        return 0;
+    uint8_t *d = bulk_ptr(c, S_ES, c->regs[R_EDI], s, MMU_WRITE, &n);
+    if (!d)
+        return 0;
+    size_t len = (size_t)n * (size_t)s;
+    if (d + len <= src || src + len <= d) {
+        memcpy(d, src, len);
+    } else {   /* overlapping: element order matters (a forward MOVS replicates) */
+        for (size_t k = 0; k < len; k++)
+            d[k] = src[k];
+    }
+    c->regs[R_ESI] += (uint32_t)len;
+    c->regs[R_EDI] += (uint32_t)len;
+    return n;
+}
+
+/* Elements done in bulk by REP STOS/MOVS, at most max. */
+static uint32_t rep_bulk(struct cpu *c, const struct insn *i, str_fn *fn, int s, uint32_t am, uint32_t max)
+{
+    if (am != 0xFFFFFFFFu || (c->eflags & FL_DF))
+        return 0;
+    uint32_t n = c->regs[R_ECX] < max ? c->regs[R_ECX] : max;
+    if (fn == s_stos)
+        return stos_bulk(c, s, n);
+    if (fn == s_movs)
+        return movs_bulk(c, i, s, n);
+    return 0;
+}
+
 static void string_op(struct cpu *c, const struct insn *i, str_fn *fn, int conditional)
 {
     int s = insn_bsize(i);
@@ -112,15 +193,22 @@ static void string_op(struct cpu *c, const struct insn *i, str_fn *fn, int condi
         fn(c, i, s, am);
         return;
     }
-    for (int n = 0;; n++) {
+    for (uint32_t n = 0;;) {
         if ((c->regs[R_ECX] & am) == 0)
             return;
         if (n == REP_CHUNK) {
             c->eip = c->fault_eip;   /* continue later, after pending interrupts */
             return;
         }
+        uint32_t bulk = rep_bulk(c, i, fn, s, am, REP_CHUNK - n);
+        if (bulk) {
+            c->regs[R_ECX] -= bulk;
+            n += bulk;
+            continue;
+        }
         int stop = fn(c, i, s, am);
         advance(c, R_ECX, -1, am);
+        n++;
         if (conditional && stop)
             return;
     }

@@ -258,7 +258,7 @@ void op_rdtsc(struct cpu *c, const struct insn *i)
     (void)i;
     if ((c->cr4 & 0x4) && cpu_pmode(c) && (c->cpl || cpu_v86(c)))   /* CR4.TSD */
         cpu_exception(c, EXC_GP, 0);
-    uint64_t t = c->icount + c->tsc_offset;
+    uint64_t t = block_icount_now(c) + c->tsc_offset;
     c->regs[R_EAX] = (uint32_t)t;
     c->regs[R_EDX] = (uint32_t)(t >> 32);
 }
@@ -275,6 +275,7 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     cpu_need_cpl0(c);
+    c->icount = block_icount_now(c);   /* for the TSC MSR */
     uint64_t v = cpu_rdmsr(c, c->regs[R_ECX]);
     c->regs[R_EAX] = (uint32_t)v;
     c->regs[R_EDX] = (uint32_t)(v >> 32);
@@ -284,6 +285,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     cpu_need_cpl0(c);
+    c->icount = block_icount_now(c);   /* for the TSC MSR */
     cpu_wrmsr(c, c->regs[R_ECX], (uint64_t)c->regs[R_EDX] << 32 | c->regs[R_EAX]);
 }
 
