@@ -26,6 +26,7 @@
 #define PORT_APM        0xB2
 #define PORT_DMA2       0xC0
 #define PORT_DEBUGCON_E9 0xE9
+#define PORT_FPU_CLEAR  0xF0
 #define PORT_IDE0       0x1F0
 #define PORT_IDE0_CTL   0x3F6
 #define PORT_IDE1       0x170
@@ -50,6 +51,7 @@ static const uint8_t uart_irqs[PC_SERIAL_PORTS] = { 4, 3, 4, 3 };
 #define IRQ_RTC   8
 #define IRQ_SCI   9
 #define IRQ_MOUSE 12
+#define IRQ_FPU   13
 #define IRQ_IDE0  14
 #define IRQ_IDE1  15
 
@@ -67,7 +69,7 @@ static const uint8_t uart_irqs[PC_SERIAL_PORTS] = { 4, 3, 4, 3 };
 #define DEVFN_VGA  0x10
 
 /* Interrupt sources that can share an ISA IRQ (ORed, as on the real wires). */
-enum { SRC_ISA = 0, SRC_PCI = 1, SRC_UART0 = 2 };
+enum { SRC_ISA = 0, SRC_PCI = 1, SRC_UART0 = 2, SRC_FERR = 6 };
 
 static void pc_irq_update(struct pc *pc, int irq)
 {
@@ -89,6 +91,27 @@ static void pc_isa_irq(void *opaque, int n, int level)
         pc->isa_irq_src[irq] &= (uint16_t)~bit;
     pc_irq_update(pc, irq);
 }
+
+/* The x87's FERR# drives IRQ13 (with CR0.NE clear, the DOS-compatible
+ * error reporting); a write to port 0xF0 drops it again. */
+static void pc_ferr(void *opaque, int level)
+{
+    pc_isa_irq(opaque, IRQ_FPU | SRC_FERR << 8, level);
+}
+
+static uint32_t fpu_clear_read(void *opaque, uint32_t off, int size)
+{
+    (void)opaque; (void)off; (void)size;
+    return 0xFF;
+}
+
+static void fpu_clear_write(void *opaque, uint32_t off, uint32_t val, int size)
+{
+    (void)off; (void)val; (void)size;
+    pc_isa_irq(opaque, IRQ_FPU | SRC_FERR << 8, 0);
+}
+
+static const struct bus_ops fpu_clear_ops = { fpu_clear_read, fpu_clear_write, 1 };
 
 static void pc_connect_isa(struct pc *pc, struct irq_line *line, int irq, int src)
 {
@@ -379,6 +402,7 @@ static int add_legacy(struct pc *pc)
         map_io(pc, PORT_KBD_CMD, 1, &kbd_cmd_ops, &pc->kbd) < 0 ||
         map_io(pc, PORT_SYSCTL_B, 1, &sysctl_b_ops, pc) < 0 ||
         map_io(pc, PORT_SYSCTL_A, 1, &sysctl_a_ops, pc) < 0 ||
+        map_io(pc, PORT_FPU_CLEAR, 1, &fpu_clear_ops, pc) < 0 ||
         map_io(pc, PORT_FDC, 6, &fdc_bus_ops, &pc->fdc) < 0 ||
         map_io(pc, PORT_FDC + 7, 1, &fdc_dir_ops, &pc->fdc) < 0)
         return -1;
@@ -676,6 +700,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->cpu.io_read = pc_io_read;
     pc->cpu.io_write = pc_io_write;
     pc->cpu.intr_ack = pc_intr_ack;
+    pc->cpu.ferr = pc_ferr;
     pc->cpu.io_opaque = pc;
     if (pc->cfg.apic) {
         pc->cpu.cpuid_apic = 1;
@@ -782,6 +807,13 @@ enum runloop_exit pc_run(struct pc *pc, uint64_t limit_ns)
         if (!pc->reset_pending)
             return why;
         pc_reset(pc);
+        /* With --kernel there is no firmware to boot it: load it again, as
+         * a boot loader would after a reboot. It loaded once, so it fits. */
+        char err[256];
+        if (pc->cfg.kernel && boot_kernel(pc, err, sizeof(err)) < 0) {
+            fprintf(stderr, "softvisor: reboot: %s\n", err);
+            return RUNLOOP_SHUTDOWN;
+        }
     }
 }
 

@@ -6,7 +6,7 @@ pipes) and check what the guest really prints.
 Usage:
   guest_test.py [options] images OUT          build the images (CTest fixture)
   guest_test.py [options] TEST                run one test; TEST is one of
-      kernel_shell kernel_noapic kernel_apic disk_boot disk_ro cdrom_boot
+      kernel_shell kernel_noapic kernel_apic kernel_reboot disk_boot disk_ro cdrom_boot
 
 Options:
   --emulator softvisor|qemu   which emulator (default softvisor). 'qemu' runs
@@ -330,6 +330,18 @@ class Runner:
         self.check_shell(g)
         g.poweroff()
 
+    def test_kernel_reboot(self):
+        # reboot -f resets the machine (ACPI reset register / 8042); with
+        # --kernel, Softvisor loads the kernel again and it boots again.
+        g = self.start("kernel_reboot", kernel=True, apic=True)
+        g.type_text("reboot -f")
+        g.send(b"\r")
+        log(f"{g.name}: reboot -f typed, waiting for the second boot")
+        g.boot()
+        out, _ = g.run("cat /proc/uptime")
+        log(f"{g.name}: second boot reached the shell, uptime {out.split()[0] if out.split() else '?'}")
+        g.poweroff()
+
     def test_disk_boot(self):
         disk = self.copy_disk("disk_boot.img")
         token = f"softvisor-token-{uuid.uuid4().hex}"
@@ -389,7 +401,8 @@ class Runner:
         g.poweroff()
 
 
-TESTS = ["kernel_shell", "kernel_noapic", "kernel_apic", "disk_boot", "disk_ro", "cdrom_boot"]
+TESTS = ["kernel_shell", "kernel_noapic", "kernel_apic", "kernel_reboot", "disk_boot", "disk_ro",
+         "cdrom_boot"]
 
 
 def sha256(path):
