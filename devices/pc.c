@@ -558,6 +558,7 @@ static int add_fw_cfg(struct pc *pc)
     fw_cfg_add_file(fw, "etc/table-loader", pc->acpi_blobs.loader, (uint32_t)pc->acpi_blobs.loader_len);
     struct smbios_config sc = { .ram_below_4g = ram, .cpuid_eax = 0x633, .cpuid_edx = 0 };
     memcpy(sc.uuid, uuid, 16);
+    pc->smbios_cfg = sc;
     struct smbios_blobs sb;
     if (smbios_build(&sc, &sb) < 0)
         return -1;
@@ -637,6 +638,14 @@ static int boot_kernel(struct pc *pc, char *err, size_t errlen)
     if (acpi_install(&pc->pm, &pc->acpi_blobs, acpi_at, 0xF0000) < 0) {
         snprintf(err, errlen, "cannot place the ACPI tables");
         return -1;
+    }
+    /* SMBIOS: entry point and tables in the reserved F segment (shadow
+     * RAM since firmware_setup), where the RSDP lives too. */
+    struct smbios_blobs sb;
+    if (smbios_build(&pc->smbios_cfg, &sb) == 0) {
+        if (sb.tables_len <= 0x1000)
+            smbios_install(&pc->pm, &sb, 0xF1000, 0xF0040);
+        smbios_blobs_free(&sb);
     }
     struct boot_entry e;
     char why[256];

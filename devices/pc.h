@@ -30,6 +30,7 @@
 #include "devices/piix4_acpi.h"
 #include "devices/piix_ide.h"
 #include "devices/runloop.h"
+#include "devices/smbios_tables.h"
 #include "devices/uart16550.h"
 #include "devices/vclock.h"
 #include "devices/vga.h"
@@ -109,6 +110,7 @@ struct pc {
     int a20_kbd, a20_port92;
     int reset_pending, poweroff;
     struct acpi_blobs acpi_blobs;
+    struct smbios_config smbios_cfg;  /* kept for direct kernel boots */
     uint8_t *e820;                    /* fw_cfg "etc/e820" */
 };
 

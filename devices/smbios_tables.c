@@ -4,6 +4,7 @@
 #include "devices/smbios_tables.h"
 #include <stdlib.h>
 #include <string.h>
+#include "mmu/physmem.h"
 #include "snapshot/state.h"
 
 #define SMBIOS_MAX 4096
@@ -161,4 +162,26 @@ void smbios_blobs_free(struct smbios_blobs *b)
 {
     free(b->tables);
     memset(b, 0, sizeof(*b));
+}
+
+/* For boots without firmware: the tables at tables_addr, the entry point at
+ * anchor_addr (16-byte aligned, 0xF0000-0xFFFFF) with the address filled in
+ * and both checksums made good again. */
+void smbios_install(struct physmem *pm, const struct smbios_blobs *b, uint32_t tables_addr, uint32_t anchor_addr)
+{
+    uint8_t e[31];
+    memcpy(e, b->anchor, sizeof(e));
+    put_le32(e + 24, tables_addr);
+    e[21] = 0;
+    uint8_t s = 0;
+    for (int i = 16; i < 31; i++)
+        s = (uint8_t)(s + e[i]);
+    e[21] = (uint8_t)-s;
+    e[4] = 0;
+    s = 0;
+    for (int i = 0; i < 31; i++)
+        s = (uint8_t)(s + e[i]);
+    e[4] = (uint8_t)-s;
+    phys_write_block(pm, tables_addr, b->tables, b->tables_len);
+    phys_write_block(pm, anchor_addr, e, sizeof(e));
 }

@@ -22,5 +22,7 @@ struct smbios_blobs {
 
 int smbios_build(const struct smbios_config *cfg, struct smbios_blobs *out);
 void smbios_blobs_free(struct smbios_blobs *b);
+struct physmem;
+void smbios_install(struct physmem *pm, const struct smbios_blobs *b, uint32_t tables_addr, uint32_t anchor_addr);
 
 #endif

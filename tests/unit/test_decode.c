@@ -46,6 +46,8 @@ static const struct dcase cases[] = {
     { "mov eax,[ebp+0]", 1, { 0x8B, 0x45, 0x00 }, 3, 3, 0x8B, 4, 4, 1, 0, 5, R_EBP, N, 0, 0, 0, 0, S_SS, 0, 0, "MOV" },
     { "a32 mov ax,[eax] (16-bit code)", 0, { 0x67, 0x8B, 0x00 }, 3, 3, 0x8B, 2, 4, 0, 0, 0, R_EAX, N, 0, 0, 0, 0, S_DS, 0, 0, "MOV" },
     { "rep movsd", 1, { 0xF3, 0xA5 }, 2, 2, 0xA5, 4, 4, -1, 0, 0, N, N, 0, 0, 0, 0, S_DS, REP_E, 0, "MOVS" },
+    { "endbr32 (hint NOP)", 1, { 0xF3, 0x0F, 0x1E, 0xFB }, 4, 4, 0x11E, 4, 4, 3, 7, 3, N, N, 0, 0, 0, 0, S_DS, REP_E, 0, "NOP" },
+    { "nop dword [eax+eax+0]", 1, { 0x0F, 0x1F, 0x44, 0x00, 0x00 }, 5, 5, 0x11F, 4, 4, 1, 0, 4, R_EAX, R_EAX, 0, 0, 0, 0, S_DS, 0, 0, "NOP" },
     { "repne scasb", 0, { 0xF2, 0xAE }, 2, 2, 0xAE, 2, 2, -1, 0, 0, N, N, 0, 0, 0, 0, S_DS, REP_NE, 0, "SCASB" },
     { "mov al,es:[bx]", 0, { 0x26, 0x8A, 0x07 }, 3, 3, 0x8A, 2, 2, 0, 0, 7, R_EBX, N, 0, 0, 0, 0, S_ES, 0, 0, "MOV" },
     { "mov ax,ds:[bp] overrides SS", 0, { 0x3E, 0x8B, 0x46, 0x00 }, 4, 4, 0x8B, 2, 2, 1, 0, 6, R_EBP, N, 0, 0, 0, 0, S_DS, 0, 0, "MOV" },
