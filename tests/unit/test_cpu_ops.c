@@ -361,6 +361,37 @@ START_TEST(test_smc_next_instruction)
 }
 END_TEST
 
+/* The same patch loop with paging on, the write going through a second
+ * linear mapping (0x400000) of the code page: decoded blocks are keyed by
+ * physical page, so the alias write must still invalidate them. */
+START_TEST(test_smc_through_paging_alias)
+{
+    struct machine *m = machine_new();
+    flat32(m);
+    struct cpu *c = &m->cpu;
+    for (uint32_t i = 0; i < 1024; i++)                      /* 0-4 MiB identity */
+        phys_write(&m->pm, 0x11000 + 4 * i, (i << 12) | 3, 4);
+    phys_write(&m->pm, 0x12000, CODE | 3, 4);                 /* 0x400000 -> code page */
+    phys_write(&m->pm, 0x10000, 0x11000 | 3, 4);
+    phys_write(&m->pm, 0x10004, 0x12000 | 3, 4);
+    cpu_set_cr3(c, 0x10000);
+    cpu_set_cr0(c, c->cr0 | CR0_PG);
+    static const uint8_t code[] = {
+        0xB8, 0x01, 0x00, 0x00, 0x00,                         /* 1000: mov eax,1              */
+        0x01, 0xC3,                                           /* 1005: add ebx,eax            */
+        0x83, 0x05, 0x01, 0x00, 0x40, 0x00, 0x01,             /* 1007: add dword [400001],1   */
+        0x49,                                                 /* 100E: dec ecx                */
+        0x75, 0xEF,                                           /* 100F: jnz 1000               */
+        0xF4 };                                               /* 1011: hlt                    */
+    load(m, CODE, code, sizeof(code));
+    c->regs[R_ECX] = 4;
+    ck_assert_int_eq(run(m), CPU_EXIT_HLT);
+    ck_assert_uint_eq(c->regs[R_EBX], 1 + 2 + 3 + 4);
+    ck_assert_uint_eq(phys_read(&m->pm, CODE + 1, 4), 5);
+    machine_free(m);
+}
+END_TEST
+
 START_TEST(test_block_cache_hits)
 {
     struct machine *m = machine_new();
@@ -391,6 +422,7 @@ Suite *cpu_ops_suite(void)
     tcase_add_test(tc, test_undefined_opcode);
     tcase_add_test(tc, test_smc_patch_in_loop);
     tcase_add_test(tc, test_smc_next_instruction);
+    tcase_add_test(tc, test_smc_through_paging_alias);
     tcase_add_test(tc, test_block_cache_hits);
     suite_add_tcase(s, tc);
     return s;
