@@ -816,6 +816,12 @@ START_TEST(test_ltr)
 }
 END_TEST
 
+/* Compares outside the function that calls setjmp (no -Wclobbered). */
+static void expect_u64(uint64_t got, uint64_t want)
+{
+    ck_assert_uint_eq(got, want);
+}
+
 START_TEST(test_cpuid_msr)
 {
     C->regs[R_EAX] = 0;
@@ -832,12 +838,12 @@ START_TEST(test_cpuid_msr)
     C->icount = 1000;
     EXPECT_OK(cpu_wrmsr(C, 0x10, 5000));
     C->icount = 1500;
-    uint64_t v = 0;
+    volatile uint64_t v = 0;     /* lives across the setjmp of EXPECT_OK */
     EXPECT_OK(v = cpu_rdmsr(C, 0x10));
-    ck_assert_uint_eq(v, 5500);
+    expect_u64(v, 5500);
     EXPECT_OK(cpu_wrmsr(C, 0x277, 0x0007040600070406ull));
     EXPECT_OK(v = cpu_rdmsr(C, 0x277));
-    ck_assert_uint_eq(v, 0x0007040600070406ull);
+    expect_u64(v, 0x0007040600070406ull);
     EXPECT_FAULT(cpu_rdmsr(C, 0xC0000080u), EXC_GP, 0);      /* EFER not advertised */
     EXPECT_FAULT(cpu_wrmsr(C, 0x12345, 0), EXC_GP, 0);
 }
