@@ -41,6 +41,13 @@ static void real_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, u
     cpu->eip = off;
 }
 
+/* RET imm16: release the callee's arguments, within SP or ESP by SS.B. */
+static void add_sp(struct stk *st, uint16_t n)
+{
+    st->esp = (st->ss.flags & SEGF_DB) ? st->esp + n
+                                       : (st->esp & 0xFFFF0000u) | ((st->esp + n) & 0xFFFF);
+}
+
 static void real_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
 {
     int sz = opsize / 8;
@@ -50,8 +57,7 @@ static void real_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
     uint32_t eip = stk_pop(cpu, &st, sz);
     uint16_t cs = (uint16_t)stk_pop(cpu, &st, sz);
     require_in_cs_limit(cpu, &cpu->segs[S_CS], eip);
-    st.esp = (st.ss.flags & SEGF_DB) ? st.esp + pop_bytes
-                                     : (st.esp & 0xFFFF0000u) | ((st.esp + pop_bytes) & 0xFFFF);
+    add_sp(&st, pop_bytes);
     stk_commit(cpu, &st);
     cpu_load_seg_real(cpu, S_CS, cs);
     cpu->eip = eip;
@@ -320,12 +326,6 @@ void null_outer_segs(struct cpu *cpu)
         if ((s->sel & 0xFFFC) && data_or_nc && SEGF_DPL(s->flags) < cpu->cpl)
             *s = (struct seg){ 0, 0, 0, 0 };
     }
-}
-
-static void add_sp(struct stk *st, uint16_t n)
-{
-    st->esp = (st->ss.flags & SEGF_DB) ? st->esp + n
-                                       : (st->esp & 0xFFFF0000u) | ((st->esp + n) & 0xFFFF);
 }
 
 static void prot_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
