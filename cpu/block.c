@@ -56,6 +56,8 @@ void block_cache_flush(struct cpu *c)
         if (!bc->blocks[k].dead)
             physmem_clear_code(c->mmu.pm, bc->blocks[k].phys);
     bc->nblocks = bc->ninsns = 0;
+    if (c->jit)
+        jit_reset(c->jit);   /* no block refers to code any more */
     memset(bc->hash, 0xFF, sizeof(bc->hash));
     memset(bc->page, 0xFF, sizeof(bc->page));
     for (int k = 0; k < BC_JC; k++)
@@ -191,6 +193,8 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
     b->n = 0;
     b->bytes = 0;
     b->first = (uint32_t)bc->ninsns;
+    b->runs = 0;
+    b->jit = NULL;
     for (int k = 0; k < 2; k++)
         bc->links[b - bc->blocks][k] = (struct block_link){ .key = (bc->kill_gen - 1) << 1, .block = BC_DEAD };
     struct page_src src = { page, phys & 0xFFF, c->eip, c->segs[S_CS].limit };

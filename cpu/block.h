@@ -4,6 +4,7 @@
 #ifndef SV_BLOCK_H
 #define SV_BLOCK_H
 #include "cpu/exec.h"
+#include "cpu/jit/jit.h"
 
 #define BLOCK_MAX 32
 #define BC_INSNS 65536
@@ -41,6 +42,9 @@ struct block {
     int32_t hash_next;    /* chain in hash[] */
     int32_t page_next;    /* chain in page[] */
     uint32_t first;       /* index of the first instruction in insns[] */
+    uint32_t runs;        /* times run by the interpreter (cpu/jit/jit.h JIT_HOT) */
+    uint32_t jit_eip;     /* the EIP jit was compiled for */
+    jit_block_fn *jit;    /* compiled code, or NULL */
 };
 
 /* The jump cache maps a linear fetch address straight to a block, skipping

@@ -27,6 +27,7 @@ int cpu_init(struct cpu *cpu, struct physmem *pm)
     cpu->cpuid_family = 6;
     if (block_cache_init(cpu) < 0)
         return -1;
+    cpu->jit = jit_create();
     cpu_reset(cpu);
     return 0;
 }
@@ -34,6 +35,21 @@ int cpu_init(struct cpu *cpu, struct physmem *pm)
 void cpu_free(struct cpu *cpu)
 {
     block_cache_free(cpu);
+    jit_free(cpu->jit);
+    cpu->jit = NULL;
+}
+
+int cpu_set_jit(struct cpu *cpu, int on)
+{
+    if (!on) {
+        jit_free(cpu->jit);
+        cpu->jit = NULL;
+        block_cache_flush(cpu);
+        return 0;
+    }
+    if (!cpu->jit)
+        cpu->jit = jit_create();
+    return cpu->jit ? 0 : -1;
 }
 
 static void seg_reset(struct seg *s, uint16_t sel, uint32_t base, uint16_t flags)
@@ -174,9 +190,41 @@ static void run_insn(struct cpu *c, const struct insn *i)
  * icount is stored once at the end: nothing outside the CPU reads it while
  * cpu_run runs, and the few handlers that do (RDTSC, the TSC MSR) and the
  * fault path recount it with block_icount_now(). */
+/* Compiles a block that has become hot; when the code buffer is full,
+ * every block's code is dropped and the compile tried once more. */
+static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
+{
+    struct block_cache *bc = c->blocks;
+    b->jit_eip = c->eip;
+    b->jit = jit_compile(c->jit, b, &bc->insns[b->first], c->eip);
+    if (!b->jit) {
+        for (int k = 0; k < bc->nblocks; k++)
+            bc->blocks[k].jit = NULL;
+        jit_reset(c->jit);
+        b->jit = jit_compile(c->jit, b, &bc->insns[b->first], c->eip);
+    }
+}
+
 static void run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n, int one, uint64_t left)
 {
     struct block_cache *bc = c->blocks;
+    if (c->jit && !one && left >= n) {
+        struct block *b = &bc->blocks[idx];
+        if (b->jit && b->jit_eip == c->eip) {
+            bc->cur = idx;
+            bc->cur_dirty = 0;
+            bc->cur_eip = c->eip;
+            bc->cur_icount = c->icount;
+            c->blocks_run++;
+            uint64_t ic0 = c->icount;
+            uint32_t ran = b->jit(c);
+            c->icount = ic0 + ran;
+            bc->cur = -1;
+            return;
+        }
+        if (!b->jit && ++b->runs == JIT_HOT)
+            jit_block(c, b);
+    }
     const struct insn *start = &bc->insns[first], *i = start;
     const struct insn *last = i + (one ? 1 : (left < n ? left : n));
     uint32_t mask = (c->segs[S_CS].flags & SEGF_DB) ? 0xFFFFFFFFu : 0xFFFFu;

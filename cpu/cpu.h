@@ -126,6 +126,7 @@ struct cpu {
     int in_exception;             /* nesting depth for #DF / triple fault */
     int shutdown;                 /* triple fault happened */
     struct block_cache *blocks;   /* decoded-block cache (cpu/block.c) */
+    struct jit *jit;              /* compiler of hot blocks (cpu/jit/), NULL: interpreter only */
     uint64_t blocks_run, block_hits, block_misses;
     uint32_t cpuid_family;        /* 6 = i686 */
     int exc_vector, exc_errcode;  /* the exception cpu_exception() is raising */
@@ -136,6 +137,9 @@ struct cpu {
 int cpu_init(struct cpu *cpu, struct physmem *pm);   /* 0 or -1 */
 void cpu_free(struct cpu *cpu);
 void cpu_reset(struct cpu *cpu);                      /* power-on state: F000:FFF0 */
+/* Turns the JIT on (where the host has one; returns 0, or -1 when it has
+ * none) or off. It is on after cpu_init where available. */
+int cpu_set_jit(struct cpu *cpu, int on);
 
 /* Runs up to `budget` instructions (stopping early at HLT, an exit request or
  * shutdown); returns the reason. Pending interrupts are taken between blocks. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "devices/pc.h"
+#include "cpu/jit/jit.h"
 #include "ui/options.h"
 
 struct session {
@@ -50,6 +51,11 @@ static void print_stats(struct pc *pc, enum runloop_exit why, double host_s)
             (unsigned long long)c->blocks_run, lookups ? 100.0 * (double)c->block_hits / (double)lookups : 0.0,
             (unsigned long long)c->block_misses, (unsigned long long)c->mmu.tlb_hits,
             (unsigned long long)c->mmu.tlb_misses, tlb ? 100.0 * (double)c->mmu.tlb_hits / (double)tlb : 0.0);
+    if (c->jit)
+        fprintf(stderr, "softvisor: stats: jit: %llu blocks compiled, %llu KiB of code in use\n",
+                (unsigned long long)jit_blocks_compiled(c->jit), (unsigned long long)(jit_bytes_used(c->jit) >> 10));
+    else
+        fprintf(stderr, "softvisor: stats: jit: off\n");
 }
 
 static int exit_status(struct pc *pc, enum runloop_exit why, const struct options *o)
@@ -211,6 +217,8 @@ static struct pc *build(struct session *s)
     struct pc *pc = pc_create(&cfg, err, sizeof(err));
     if (!pc)
         fprintf(stderr, "softvisor: %s\n", err);
+    else if (s->o.no_jit)
+        cpu_set_jit(&pc->cpu, 0);
     return pc;
 }
 

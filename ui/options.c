@@ -23,6 +23,8 @@ void options_usage(FILE *out)
         "  -m, --memory MIB    guest RAM in MiB, %u-%u (default %u)\n"
         "  --no-apic           no local APIC and I/O APIC (default: both, in CPUID and\n"
         "                      the ACPI MADT); the 8259s then reach the CPU directly\n"
+        "  --no-jit            interpret every instruction (default: hot blocks are\n"
+        "                      compiled to host code on x86-64 hosts; same results)\n"
         "  --rtc-start WHEN    RTC start: 'now' (host clock) or seconds since 1970 UTC\n"
         "                      (default %d, 2026-01-01, so runs are reproducible)\n"
         "\n"
@@ -153,7 +155,7 @@ static const char *const valued[] = {
     "--append", "--rtc-start", NULL
 };
 static const char *const flags[] = { "--headless", "--stats", "--help", "-h", "--apic", "--no-apic",
-                                     "--log-unclaimed", NULL };
+                                     "--log-unclaimed", "--no-jit", NULL };
 
 static int in_list(const char *const *list, const char *name)
 {
@@ -225,6 +227,8 @@ static int apply(struct options *o, const char *name, const char *v)
         o->apic = 0;
     else if (!strcmp(name, "--log-unclaimed"))
         o->log_unclaimed = 1;
+    else if (!strcmp(name, "--no-jit"))
+        o->no_jit = 1;
     else if (!strcmp(name, "--help") || !strcmp(name, "-h"))
         o->help = 1;
     else

@@ -44,6 +44,7 @@ struct options {
     const char *kernel, *initrd, *append;
     int64_t rtc_start;
     int apic;
+    int no_jit;         /* --no-jit */
     int log_unclaimed;
 };
 

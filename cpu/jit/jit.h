@@ -1,0 +1,46 @@
+/* The JIT: compiles a hot decoded block (cpu/block.h) into host code that
+ * does what run_block() in cpu/cpu.c does for it, instruction by
+ * instruction: the frequent 32-bit forms inline (guest registers stay in
+ * struct cpu, memory operands through the same TLB fast path as
+ * cpu/exec.h, the same lazy flags), everything else as a call to the
+ * instruction's own handler. The interpreter stays the reference: a block
+ * run either way leaves the same state and retires the same count.
+ * Only x86-64 hosts with the System V ABI have a back end
+ * (cpu/jit/jit_x86_64.c); elsewhere jit_create() returns NULL. */
+#ifndef SV_JIT_H
+#define SV_JIT_H
+#include <stdint.h>
+
+#if defined(__x86_64__) && !defined(_WIN32) && !defined(SOFTVISOR_NO_JIT)
+#define SV_JIT_X86_64 1
+#endif
+
+struct cpu;
+struct block;
+struct insn;
+struct jit;
+
+/* Compiled block: runs the whole block (the caller has checked that the
+ * budget allows it and that no single-stepping is asked for) and returns
+ * the instructions retired: all of them, or fewer when the block's page was
+ * written or an exit was requested. Faults unwind through cpu_exception()
+ * like the interpreter's. c->eip is the next EIP on return. */
+typedef uint32_t jit_block_fn(struct cpu *c);
+
+/* Runs before a block is compiled (cheap to count, pays back the compile). */
+#define JIT_HOT 8
+
+struct jit *jit_create(void);          /* NULL: no JIT on this host */
+void jit_free(struct jit *j);
+/* Compiles b (whose instructions start at insns) for entry at EIP eip0:
+ * the code holds EIPs, so it may run only when EIP is eip0 again (an alias
+ * of the page at another address runs interpreted). NULL when the code
+ * buffer is full (the caller drops every block's code, jit_reset()s and
+ * may try again). */
+jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct insn *insns, uint32_t eip0);
+void jit_reset(struct jit *j);         /* forget all code */
+/* Statistics for --stats. */
+uint64_t jit_blocks_compiled(const struct jit *j);
+uint64_t jit_bytes_used(const struct jit *j);
+
+#endif

@@ -1,0 +1,19 @@
+/* The JIT on hosts without a back end: none (the interpreter runs
+ * everything). See cpu/jit/jit.h. */
+#include "cpu/jit/jit.h"
+#ifndef SV_JIT_X86_64
+#include <stddef.h>
+
+struct jit *jit_create(void) { return NULL; }
+void jit_free(struct jit *j) { (void)j; }
+jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct insn *insns, uint32_t eip0)
+{
+    (void)j; (void)b; (void)insns; (void)eip0;
+    return NULL;
+}
+void jit_reset(struct jit *j) { (void)j; }
+uint64_t jit_blocks_compiled(const struct jit *j) { (void)j; return 0; }
+uint64_t jit_bytes_used(const struct jit *j) { (void)j; return 0; }
+#else
+typedef int jit_none_unused;   /* ISO C wants a translation unit to declare something */
+#endif

@@ -1,0 +1,885 @@
+/* JIT back end for x86-64 hosts (System V ABI: Linux, the BSDs, macOS).
+ * Host-specific: executable memory (mmap) and x86-64 machine code. What a
+ * compiled block does is in cpu/jit/jit.h; the encodings are from the Intel
+ * SDM vol. 2. Not done: keeping guest registers in host registers across
+ * instructions, chaining compiled blocks to each other, ADC/SBB, memory
+ * INC/DEC, byte/word ALU forms (these run through their handlers). */
+#include "cpu/jit/jit.h"
+#ifdef SV_JIT_X86_64
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "cpu/block.h"
+
+#define JIT_MEM (32u << 20)      /* code buffer */
+#define JIT_BLOCK_MAX 16384u     /* bytes one block may need (BLOCK_MAX insns) */
+#define MAX_STUBS (BLOCK_MAX * 4)
+
+_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entry layout the code relies on");
+
+
+/* ---- the emitter ---- */
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+/* Fixed roles: rbx = struct cpu, r12 = block cache, r13d = "a slow path
+ * ran" (then the page-written/exit check follows the instruction),
+ * r14 = this privilege's TLB, r15d = effective address, ebp = an operand
+ * kept across a slow-path call. */
+
+enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_HANDLER };
+struct stub {
+    uint8_t kind, seg, size, pad;
+    uint32_t k;           /* instruction index in the block */
+    uint8_t *patch;       /* rel32 of the jump to the stub */
+    uint8_t *rejoin;      /* where the stub returns to */
+};
+
+struct em {
+    uint8_t *p, *end;
+    int overflow;
+    const struct block *b;
+    const struct insn *insns;
+    uint32_t eip[BLOCK_MAX + 1];   /* EIP of each instruction, and after the last */
+    struct stub stubs[MAX_STUBS];
+    int nstubs;
+    uint8_t *epilogue;
+    uint8_t *exit_patch[BLOCK_MAX * 2]; /* jumps to the common exit */
+    int nexit;
+};
+
+static void b1(struct em *e, unsigned v)
+{
+    if (e->p < e->end)
+        *e->p++ = (uint8_t)v;
+    else
+        e->overflow = 1;
+}
+
+static void b4(struct em *e, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        b1(e, (v >> (8 * k)) & 0xFF);
+}
+
+static void b8(struct em *e, uint64_t v)
+{
+    b4(e, (uint32_t)v);
+    b4(e, (uint32_t)(v >> 32));
+}
+
+static void rex(struct em *e, int w, int reg, int index, int base, int force)
+{
+    unsigned r = 0x40 | (w ? 8 : 0) | (reg & 8 ? 4 : 0) | (index >= 0 && (index & 8) ? 2 : 0) |
+                 (base & 8 ? 1 : 0);
+    if (r != 0x40 || force)
+        b1(e, r);
+}
+
+/* op with ModRM.reg = reg and memory [base + index << scale + disp];
+ * opcode bytes in `op` (0x0F escapes included), low byte first. */
+static void mem_op(struct em *e, int w, int force, unsigned op, int reg, int base, int index, int scale,
+                   int32_t disp)
+{
+    rex(e, w, reg, index, base, force);
+    for (; op > 0xFF; op >>= 8)
+        b1(e, op & 0xFF);
+    b1(e, op);
+    int mod = (disp == 0 && (base & 7) != 5) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+    if (index < 0 && (base & 7) != 4) {
+        b1(e, (unsigned)(mod << 6 | (reg & 7) << 3 | (base & 7)));
+    } else {
+        b1(e, (unsigned)(mod << 6 | (reg & 7) << 3 | 4));
+        b1(e, (unsigned)(scale << 6 | ((index < 0 ? 4 : index) & 7) << 3 | (base & 7)));
+    }
+    if (mod == 1)
+        b1(e, (uint8_t)disp);
+    else if (mod == 2)
+        b4(e, (uint32_t)disp);
+}
+
+/* op reg, rm (both registers) */
+static void rr_op(struct em *e, int w, unsigned op, int reg, int rm)
+{
+    rex(e, w, reg, -1, rm, 0);
+    for (; op > 0xFF; op >>= 8)
+        b1(e, op & 0xFF);
+    b1(e, op);
+    b1(e, (unsigned)(0xC0 | (reg & 7) << 3 | (rm & 7)));
+}
+
+#define CPU(f) ((int32_t)offsetof(struct cpu, f))
+#define GREG(r) (CPU(regs) + 4 * (r))
+#define SEG_F(s, f) (CPU(segs) + (int32_t)((s) * sizeof(struct seg) + offsetof(struct seg, f)))
+#define BC(f) ((int32_t)offsetof(struct block_cache, f))
+
+/* mov r32, [rbx + d] and mov [rbx + d], r32 */
+static void ld(struct em *e, int r, int32_t d) { mem_op(e, 0, 0, 0x8B, r, RBX, -1, 0, d); }
+static void st(struct em *e, int32_t d, int r) { mem_op(e, 0, 0, 0x89, r, RBX, -1, 0, d); }
+/* mov dword [rbx + d], imm32 */
+static void sti(struct em *e, int32_t d, uint32_t v)
+{
+    mem_op(e, 0, 0, 0xC7, 0, RBX, -1, 0, d);
+    b4(e, v);
+}
+static void movi(struct em *e, int r, uint32_t v)   /* mov r32, imm32 */
+{
+    rex(e, 0, 0, -1, r, 0);
+    b1(e, 0xB8 + (r & 7));
+    b4(e, v);
+}
+static void movi64(struct em *e, int r, uint64_t v)
+{
+    rex(e, 1, 0, -1, r, 0);
+    b1(e, 0xB8 + (r & 7));
+    b8(e, v);
+}
+static void call_abs(struct em *e, const void *fn)
+{
+    movi64(e, RAX, (uint64_t)(uintptr_t)fn);
+    b1(e, 0xFF);
+    b1(e, 0xD0);   /* call rax */
+}
+
+/* Jumps with a 32-bit displacement; returns the place to patch. */
+static uint8_t *jcc32(struct em *e, int hostcc)
+{
+    b1(e, 0x0F);
+    b1(e, 0x80 + (unsigned)hostcc);
+    uint8_t *at = e->p;
+    b4(e, 0);
+    return at;
+}
+static uint8_t *jmp32(struct em *e)
+{
+    b1(e, 0xE9);
+    uint8_t *at = e->p;
+    b4(e, 0);
+    return at;
+}
+static void patch(struct em *e, uint8_t *at, const uint8_t *target)
+{
+    if (e->overflow || !at)
+        return;
+    int32_t rel = (int32_t)(target - (at + 4));
+    memcpy(at, &rel, 4);
+}
+enum { CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A, CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
+
+static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, int size)
+{
+    if (e->nstubs >= MAX_STUBS) {
+        e->overflow = 1;
+        return;
+    }
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, 0, k, at, NULL };
+}
+/* The stubs added since `from` come back to the current position. */
+static void rejoin_here(struct em *e, int from)
+{
+    for (int s = from; s < e->nstubs; s++)
+        if (!e->stubs[s].rejoin)
+            e->stubs[s].rejoin = e->p;
+}
+
+/* r14 = the TLB of the current privilege (cpl can change only at a call
+ * to a handler). */
+static void load_tlb_base(struct em *e)
+{
+    rr_op(e, 0, 0x33, RAX, RAX);                          /* xor eax, eax */
+    mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(cpl));      /* cmp byte [cpl], 3 */
+    b1(e, 3);
+    b1(e, 0x0F); b1(e, 0x94); b1(e, 0xC0);                /* sete al */
+    rr_op(e, 0, 0x69, RAX, RAX);                          /* imul eax, eax, 3 * TLB bytes */
+    b4(e, 3 * TLB_SIZE * (uint32_t)sizeof(struct tlb_entry));
+    mem_op(e, 1, 0, 0x8D, R14, RBX, RAX, 0, CPU(mmu.tlb)); /* lea r14, [rbx + rax + tlb] */
+}
+
+/* ---- instructions through their handlers ---- */
+
+static void set_fault_state(struct em *e, uint32_t k)
+{
+    sti(e, CPU(fault_eip), e->eip[k]);
+    ld(e, RAX, GREG(R_ESP));
+    st(e, CPU(fault_esp), RAX);
+}
+
+/* Exit with k + 1 instructions retired; c->eip already holds the next EIP. */
+static void exit_after(struct em *e, uint32_t k)
+{
+    movi(e, RAX, k + 1);
+    if (e->nexit < (int)(sizeof(e->exit_patch) / sizeof(e->exit_patch[0])))
+        e->exit_patch[e->nexit++] = jmp32(e);
+    else
+        e->overflow = 1;
+}
+
+/* After a call: exit when the block's page was written or an exit was asked. */
+static void check_dirty(struct em *e, uint32_t k)
+{
+    mem_op(e, 0, 0, 0x8B, RAX, R12, -1, 0, BC(cur_dirty));   /* mov eax, [r12 + cur_dirty] */
+    mem_op(e, 0, 0, 0x0B, RAX, RBX, -1, 0, CPU(exit_request)); /* or eax, [rbx + exit_request] */
+    uint8_t *skip = jcc32(e, CC_E);
+    exit_after(e, k);
+    patch(e, skip, e->p);
+}
+
+/* The interpreter's step for instruction k, in line. */
+static void call_handler(struct em *e, uint32_t k)
+{
+    const struct insn *i = &e->insns[k];
+    set_fault_state(e, k);
+    sti(e, CPU(eip), e->eip[k + 1]);
+    rr_op(e, 1, 0x8B, RDI, RBX);                 /* mov rdi, rbx */
+    movi64(e, RSI, (uint64_t)(uintptr_t)i);
+    call_abs(e, (const void *)i->fn);
+    if (k + 1 < e->b->n) {
+        check_dirty(e, k);
+        load_tlb_base(e);
+    }
+}
+
+/* ---- memory operands ---- */
+
+/* r15d = the effective address (32-bit addressing). */
+static void emit_ea(struct em *e, const struct insn *i)
+{
+    movi(e, R15, i->disp);
+    if (i->base != NOREG)
+        mem_op(e, 0, 0, 0x03, R15, RBX, -1, 0, GREG(i->base));   /* add r15d, [reg] */
+    if (i->index != NOREG) {
+        ld(e, RAX, GREG(i->index));
+        if (i->scale) {
+            rr_op(e, 0, 0xC1, 4, RAX);                            /* shl eax, scale */
+            b1(e, i->scale);
+        }
+        rr_op(e, 0, 0x01, RAX, R15);                              /* add r15d, eax */
+    }
+}
+
+/* The fast path of cpu/exec.h mem_fast() for seg:r15d: leaves the host
+ * address in rax, or jumps to a stub of `kind`. Clobbers eax, ecx, edx. */
+static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, int kind)
+{
+    mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, SEG_F(seg, flags));   /* movzx eax, word [flags] */
+    b1(e, 0x25); b4(e, SEGF_FAST_MASK);                             /* and eax, mask */
+    b1(e, 0x3D); b4(e, SEGF_FAST);                                  /* cmp eax, fast */
+    add_stub(e, kind, k, jcc32(e, CC_NE), seg, size);
+    mem_op(e, 1, 0, 0x8D, RAX, R15, -1, 0, size - 1);               /* lea rax, [r15 + size - 1] */
+    ld(e, RCX, SEG_F(seg, limit));
+    rr_op(e, 1, 0x39, RCX, RAX);                                    /* cmp rax, rcx */
+    add_stub(e, kind, k, jcc32(e, CC_A), seg, size);
+    rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
+    mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
+    if (size > 1) {
+        b1(e, 0xA9); b4(e, (uint32_t)size - 1);                     /* test eax, size - 1 */
+        add_stub(e, kind, k, jcc32(e, CC_NE), seg, size);
+    }
+    rr_op(e, 0, 0x8B, RCX, RAX);                                    /* mov ecx, eax */
+    rr_op(e, 0, 0xC1, 5, RCX); b1(e, 12);                           /* shr ecx, 12 */
+    rr_op(e, 0, 0x81, 4, RCX); b4(e, TLB_SIZE - 1);                 /* and ecx, TLB_SIZE - 1 */
+    rr_op(e, 0, 0xC1, 4, RCX); b1(e, 4);                            /* shl ecx, 4 */
+    rr_op(e, 0, 0x8B, RDX, RAX);                                    /* mov edx, eax */
+    rr_op(e, 0, 0x81, 4, RDX); b4(e, 0xFFFFF000u);                  /* and edx, ~0xFFF */
+    int32_t slot = access * (int32_t)(TLB_SIZE * sizeof(struct tlb_entry));
+    mem_op(e, 0, 0, 0x3B, RDX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, tag));
+    add_stub(e, kind, k, jcc32(e, CC_NE), seg, size);
+    mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(mmu.tlb_hits));        /* inc qword [tlb_hits] */
+    b1(e, 0x25); b4(e, 0xFFF);                                      /* and eax, 0xFFF */
+    mem_op(e, 1, 0, 0x03, RAX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, host));
+}
+
+/* eax = the zero-extended value at seg:r15d */
+static void emit_read(struct em *e, uint32_t k, int seg, int size)
+{
+    int from = e->nstubs;
+    emit_fast(e, k, seg, size, MMU_READ, ST_READ);
+    if (size == 4)
+        mem_op(e, 0, 0, 0x8B, RAX, RAX, -1, 0, 0);
+    else
+        mem_op(e, 0, 0, size == 2 ? 0xB70F : 0xB60F, RAX, RAX, -1, 0, 0);
+    rejoin_here(e, from);
+}
+
+/* stores edi at seg:r15d */
+static void emit_write(struct em *e, uint32_t k, int seg, int size)
+{
+    int from = e->nstubs;
+    emit_fast(e, k, seg, size, MMU_WRITE, ST_WRITE);
+    if (size == 2)
+        b1(e, 0x66);
+    mem_op(e, 0, size == 1, size == 1 ? 0x88 : 0x89, RDI, RAX, -1, 0, 0);
+    rejoin_here(e, from);
+}
+
+/* After an instruction with memory operands: if a slow path ran, the
+ * page-written/exit check. */
+static void emit_mem_done(struct em *e, uint32_t k)
+{
+    if (k + 1 == e->b->n)
+        return;   /* the loop checks between blocks */
+    rr_op(e, 0, 0x85, R13, R13);                 /* test r13d, r13d */
+    add_stub(e, ST_CHECK, k, jcc32(e, CC_NE), 0, 0);
+    rejoin_here(e, e->nstubs - 1);
+}
+
+/* ---- lazy flags ---- */
+
+/* lf_op1 = eax-side operand a, lf_op2 = b, lf_res = r, lf_op = kind (32-bit) */
+static void set_flags(struct em *e, int kind, int ra, int rb, int rr)
+{
+    st(e, CPU(lf_op1), ra);
+    st(e, CPU(lf_op2), rb);
+    st(e, CPU(lf_res), rr);
+    sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
+}
+
+/* the x86 operation of ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP), as
+ * "op r/m32, r32"; CMP computes like SUB (the result only goes to lf_res) */
+static const unsigned alu_host_op[8] = { 0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29 };
+static const int alu_kind[8] = { LF_ADD, LF_LOGIC, 0, 0, LF_LOGIC, LF_SUB, LF_LOGIC, LF_SUB };
+
+/* eax = eax op ecx, flags recorded; keeps eax = a? no: ebp = a for memory forms */
+static void alu_compute(struct em *e, int op)
+{
+    rr_op(e, 0, 0x8B, RDX, RAX);                 /* mov edx, eax (a) */
+    rr_op(e, 0, alu_host_op[op], RCX, RAX);      /* op eax, ecx */
+    set_flags(e, alu_kind[op], RDX, RCX, RAX);
+}
+
+/* ---- the inline forms ---- */
+
+enum form {
+    FM_NONE, FM_MOV_RR, FM_MOV_RI, FM_MOV_RM, FM_MOV_MR, FM_MOV_MI, FM_MOV_R8M, FM_MOV_M8R,
+    FM_MOVZX_RM8, FM_MOVZX_RM16, FM_MOVZX_RR16, FM_MOV_R16M, FM_MOV_M16R, FM_LEA,
+    FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
+    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET
+};
+
+/* Which inline form fits i, with its operands: a = destination register
+ * (or the one read), b = source register, op = ALU op; FM_NONE: call the
+ * handler. Only the forms cpu/ops_fast.c specialises (and MOV r32, imm)
+ * are taken, so that the handler the interpreter would run is known. */
+struct form_args { int a, b, op, store, cc; uint32_t imm; };
+
+static int alu_op_ok(int op) { return op != 2 && op != 3; }
+
+static enum form pick_form(const struct insn *i, struct form_args *f)
+{
+    if (i->addrsize != 4 || i->fn == op_ud || i->rep)
+        return FM_NONE;
+    int mem = i->has_modrm && i->mod != 3, op = (i->opc >> 3) & 7;
+    f->imm = i->imm;
+    f->store = 1;
+    if (i->opsize == 2) {
+        switch (i->opc) {
+        case 0x89: f->b = i->reg; return mem ? FM_MOV_M16R : FM_NONE;
+        case 0x8B: f->a = i->reg; return mem ? FM_MOV_R16M : FM_NONE;
+        default: return FM_NONE;
+        }
+    }
+    if (i->opsize != 4)
+        return FM_NONE;
+    switch (i->opc) {
+    case 0x01: case 0x09: case 0x21: case 0x29: case 0x31: case 0x39:
+    case 0x85:
+        f->op = i->opc == 0x85 ? 4 : op;
+        f->store = i->opc != 0x39 && i->opc != 0x85;
+        f->a = i->rm;
+        f->b = i->reg;
+        return mem ? FM_ALU_MR : FM_ALU_RR;
+    case 0x03: case 0x0B: case 0x23: case 0x2B: case 0x33: case 0x3B:
+        f->op = op;
+        f->store = i->opc != 0x3B;
+        f->a = i->reg;
+        f->b = i->rm;
+        return mem ? FM_ALU_RM : FM_ALU_RR;
+    case 0x05: case 0x0D: case 0x25: case 0x2D: case 0x35: case 0x3D: case 0xA9:
+        f->op = i->opc == 0xA9 ? 4 : op;
+        f->store = i->opc != 0x3D && i->opc != 0xA9;
+        f->a = R_EAX;
+        return FM_ALU_RI;
+    case 0x81: case 0x83:
+        if (!alu_op_ok(i->reg))
+            return FM_NONE;
+        f->op = i->reg;
+        f->store = i->reg != 7;
+        f->a = i->rm;
+        return mem ? FM_ALU_MI : FM_ALU_RI;
+    case 0x88: f->b = i->reg; return mem ? FM_MOV_M8R : FM_NONE;
+    case 0x89: f->a = i->rm; f->b = i->reg; return mem ? FM_MOV_MR : FM_MOV_RR;
+    case 0x8A: f->a = i->reg; return mem ? FM_MOV_R8M : FM_NONE;
+    case 0x8B: f->a = i->reg; f->b = i->rm; return mem ? FM_MOV_RM : FM_MOV_RR;
+    case 0x8D: f->a = i->reg; return mem ? FM_LEA : FM_NONE;
+    case 0xC7: return mem && i->reg == 0 ? FM_MOV_MI : FM_NONE;
+    case 0xB8: case 0xB9: case 0xBA: case 0xBB: case 0xBC: case 0xBD: case 0xBE: case 0xBF:
+        f->a = i->opc & 7;
+        return FM_MOV_RI;
+    case 0x1B6: f->a = i->reg; return mem ? FM_MOVZX_RM8 : FM_NONE;
+    case 0x1B7: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM16 : FM_MOVZX_RR16;
+    case 0xC1: case 0xD1:
+        if (mem || i->reg < 4 || i->reg == 6)
+            return FM_NONE;
+        f->a = i->rm;
+        f->op = i->reg;
+        f->imm = i->opc == 0xD1 ? 1 : i->imm & 0x1F;
+        return FM_SHIFT;
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
+    case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F:
+        f->a = i->opc & 7;
+        f->op = (i->opc & 8) != 0;
+        return FM_INCDEC;
+    case 0xFF:
+        if (mem || i->reg > 1)
+            return FM_NONE;
+        f->a = i->rm;
+        f->op = i->reg;
+        return FM_INCDEC;
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+        f->b = i->opc & 7;
+        return FM_PUSH;
+    case 0x68: case 0x6A:
+        f->b = -1;
+        return FM_PUSH;
+    case 0x58: case 0x59: case 0x5A: case 0x5B: case 0x5C: case 0x5D: case 0x5E: case 0x5F:
+        f->a = i->opc & 7;
+        return FM_POP;
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+    case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F:
+    case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: case 0x185: case 0x186: case 0x187:
+    case 0x188: case 0x189: case 0x18A: case 0x18B: case 0x18C: case 0x18D: case 0x18E: case 0x18F:
+        f->cc = i->opc & 0xF;
+        return FM_JCC;
+    case 0xE9: case 0xEB: return FM_JMP;
+    case 0xE8: return FM_CALL;
+    case 0xC3: return FM_RET;
+    default:
+        return FM_NONE;
+    }
+}
+
+/* The 8-bit register r (AL..BH) as a byte in struct cpu. */
+static int32_t reg8(int r) { return GREG(r & 3) + (r >= 4); }
+
+/* Guard: the stack is 32-bit (SS.B), else the handler runs. */
+static void guard_stack32(struct em *e, uint32_t k)
+{
+    mem_op(e, 0, 0, 0xF7, 0, RBX, -1, 0, SEG_F(S_SS, flags));   /* test dword [ss.flags], DB */
+    b4(e, SEGF_DB);
+    add_stub(e, ST_HANDLER, k, jcc32(e, CC_E), 0, 0);
+}
+
+/* The end of a block: EIP = target (eax) after the CS limit check, which
+ * leaves #GP to the handler. */
+static void jump_to_eax(struct em *e, uint32_t k)
+{
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));   /* cmp eax, [cs.limit] */
+    add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
+    st(e, CPU(eip), RAX);
+}
+
+static void emit_jcc(struct em *e, uint32_t k, int cc)
+{
+    uint32_t target = e->eip[k + 1] + e->insns[k].imm;
+    ld(e, RAX, CPU(lf_op));
+    b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);                /* cmp eax, SUB32 */
+    uint8_t *not_sub = jcc32(e, CC_NE);
+    ld(e, RAX, CPU(lf_op1));
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, CPU(lf_op2)); /* cmp eax, [lf_op2]: the guest's flags */
+    uint8_t *taken1 = jcc32(e, cc);
+    uint8_t *not1 = jmp32(e);
+    patch(e, not_sub, e->p);
+    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);              /* cmp eax, LOGIC32 */
+    uint8_t *generic = jcc32(e, CC_NE);
+    ld(e, RAX, CPU(lf_res));
+    rr_op(e, 0, 0x85, RAX, RAX);                         /* test eax, eax: CF = OF = 0 */
+    uint8_t *taken2 = jcc32(e, cc);
+    uint8_t *not2 = jmp32(e);
+    patch(e, generic, e->p);
+    rr_op(e, 1, 0x8B, RDI, RBX);
+    movi(e, RSI, (uint32_t)cc);
+    call_abs(e, (const void *)cpu_cond);
+    rr_op(e, 0, 0x85, RAX, RAX);
+    uint8_t *taken3 = jcc32(e, CC_NE);
+    patch(e, not1, e->p);
+    patch(e, not2, e->p);
+    sti(e, CPU(eip), e->eip[k + 1]);
+    uint8_t *done = jmp32(e);
+    patch(e, taken1, e->p);
+    patch(e, taken2, e->p);
+    patch(e, taken3, e->p);
+    movi(e, RAX, target);
+    jump_to_eax(e, k);
+    patch(e, done, e->p);
+}
+
+static void emit_shift(struct em *e, const struct form_args *f)
+{
+    if (!f->imm)
+        return;   /* a count of 0 changes nothing */
+    static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, 0, LF_SAR };
+    ld(e, RAX, GREG(f->a));
+    st(e, CPU(lf_op1), RAX);
+    rr_op(e, 0, 0xC1, f->op == 6 ? 4 : f->op, RAX);     /* shl/shr/sar eax, n */
+    b1(e, f->imm);
+    st(e, GREG(f->a), RAX);
+    st(e, CPU(lf_res), RAX);
+    sti(e, CPU(lf_op2), f->imm);
+    sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
+}
+
+/* INC/DEC keep CF: fold it into eflags unless it is already there. */
+static void jit_fold_cf(struct cpu *c)
+{
+    c->eflags = (c->eflags & ~FL_CF) | (flags_cf_quick(c) ? FL_CF : 0);
+}
+
+static void emit_incdec(struct em *e, const struct form_args *f)
+{
+    ld(e, RAX, CPU(lf_op));
+    rr_op(e, 0, 0x83, 4, RAX); b1(e, 0xF);               /* and eax, 15 */
+    uint8_t *s1 = jcc32(e, CC_E);
+    rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_INC);            /* cmp eax, LF_INC */
+    uint8_t *s2 = jcc32(e, CC_E);
+    rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_DEC);
+    uint8_t *s3 = jcc32(e, CC_E);
+    rr_op(e, 1, 0x8B, RDI, RBX);
+    call_abs(e, (const void *)jit_fold_cf);
+    patch(e, s1, e->p);
+    patch(e, s2, e->p);
+    patch(e, s3, e->p);
+    ld(e, RAX, GREG(f->a));
+    st(e, CPU(lf_op1), RAX);
+    mem_op(e, 0, 0, 0x8D, RCX, RAX, -1, 0, f->op ? -1 : 1);   /* lea ecx, [rax +- 1] */
+    st(e, GREG(f->a), RCX);
+    st(e, CPU(lf_res), RCX);
+    sti(e, CPU(lf_op2), 1);
+    sti(e, CPU(lf_op), (uint32_t)(f->op ? LF_DEC : LF_INC) | 2u << 4);
+}
+
+/* Instruction k in line; returns 0 when it has no inline form, 2 when it
+ * set EIP (a control transfer, always last), else 1. */
+static int emit_inline(struct em *e, uint32_t k)
+{
+    const struct insn *i = &e->insns[k];
+    struct form_args f = { 0, 0, 0, 1, 0, 0 };
+    enum form fm = pick_form(i, &f);
+    int last = k + 1 == e->b->n;
+    if (fm == FM_NONE)
+        return 0;
+    if ((fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET) && !last)
+        return 0;
+    switch (fm) {
+    case FM_MOV_RR:
+        ld(e, RAX, GREG(f.b));
+        st(e, GREG(f.a), RAX);
+        break;
+    case FM_MOV_RI:
+        sti(e, GREG(f.a), f.imm);
+        break;
+    case FM_LEA:
+        emit_ea(e, i);
+        st(e, GREG(f.a), R15);
+        break;
+    case FM_MOV_RM: case FM_MOVZX_RM8: case FM_MOVZX_RM16:
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2);
+        st(e, GREG(f.a), RAX);
+        emit_mem_done(e, k);
+        break;
+    case FM_MOVZX_RR16:
+        mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, GREG(f.b));
+        st(e, GREG(f.a), RAX);
+        break;
+    case FM_MOV_R8M:
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 1);
+        mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));   /* mov [reg8], al */
+        emit_mem_done(e, k);
+        break;
+    case FM_MOV_R16M:
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 2);
+        b1(e, 0x66);
+        st(e, GREG(f.a), RAX);                               /* mov [reg16], ax */
+        emit_mem_done(e, k);
+        break;
+    case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_M8R: case FM_MOV_M16R: {
+        int size = fm == FM_MOV_M8R ? 1 : fm == FM_MOV_M16R ? 2 : 4;
+        emit_ea(e, i);
+        if (fm == FM_MOV_MI)
+            movi(e, RDI, f.imm);
+        else if (size == 1)
+            mem_op(e, 0, 0, 0xB60F, RDI, RBX, -1, 0, reg8(f.b));
+        else
+            ld(e, RDI, GREG(f.b));
+        emit_write(e, k, i->seg, size);
+        emit_mem_done(e, k);
+        break;
+    }
+    case FM_ALU_RR: case FM_ALU_RI:
+        ld(e, RAX, GREG(f.a));
+        if (fm == FM_ALU_RR)
+            ld(e, RCX, GREG(f.b));
+        else
+            movi(e, RCX, f.imm);
+        alu_compute(e, f.op);
+        if (f.store)
+            st(e, GREG(f.a), RAX);
+        break;
+    case FM_ALU_RM:   /* a = register, b = memory */
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 4);
+        rr_op(e, 0, 0x8B, RCX, RAX);                 /* mov ecx, eax (b) */
+        ld(e, RAX, GREG(f.a));
+        alu_compute(e, f.op);
+        if (f.store)
+            st(e, GREG(f.a), RAX);
+        emit_mem_done(e, k);
+        break;
+    case FM_ALU_MR: case FM_ALU_MI:   /* a = memory, b = register or immediate */
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 4);
+        if (f.store) {
+            rr_op(e, 0, 0x8B, RBP, RAX);             /* ebp = a, kept over the write */
+            rr_op(e, 0, 0x8B, RDI, RAX);
+            if (fm == FM_ALU_MR)
+                ld(e, RCX, GREG(f.b));
+            else
+                movi(e, RCX, f.imm);
+            rr_op(e, 0, alu_host_op[f.op], RCX, RDI);    /* op edi, ecx */
+            emit_write(e, k, i->seg, 4);
+            rr_op(e, 0, 0x8B, RAX, RBP);
+        }
+        if (fm == FM_ALU_MR)
+            ld(e, RCX, GREG(f.b));
+        else
+            movi(e, RCX, f.imm);
+        alu_compute(e, f.op);
+        emit_mem_done(e, k);
+        break;
+    case FM_INCDEC:
+        emit_incdec(e, &f);
+        break;
+    case FM_SHIFT:
+        emit_shift(e, &f);
+        break;
+    case FM_PUSH: {
+        int from = e->nstubs;
+        guard_stack32(e, k);
+        ld(e, R15, GREG(R_ESP));
+        rr_op(e, 0, 0x83, 5, R15); b1(e, 4);         /* sub r15d, 4 */
+        if (f.b >= 0)
+            ld(e, RDI, GREG(f.b));
+        else
+            movi(e, RDI, f.imm);
+        emit_write(e, k, S_SS, 4);
+        st(e, GREG(R_ESP), R15);
+        emit_mem_done(e, k);
+        rejoin_here(e, from);   /* the 16-bit-stack handler comes back here */
+        break;
+    }
+    case FM_POP: {
+        int from = e->nstubs;
+        guard_stack32(e, k);
+        ld(e, R15, GREG(R_ESP));
+        emit_read(e, k, S_SS, 4);
+        mem_op(e, 0, 0, 0x8D, RCX, R15, -1, 0, 4);   /* lea ecx, [r15 + 4] */
+        st(e, GREG(R_ESP), RCX);
+        st(e, GREG(f.a), RAX);                       /* after ESP: POP ESP */
+        emit_mem_done(e, k);
+        rejoin_here(e, from);
+        break;
+    }
+    case FM_JCC:
+        emit_jcc(e, k, f.cc);
+        break;
+    case FM_JMP:
+        movi(e, RAX, e->eip[k + 1] + i->imm);
+        jump_to_eax(e, k);
+        break;
+    case FM_CALL: {
+        int from = e->nstubs;
+        guard_stack32(e, k);
+        movi(e, RAX, e->eip[k + 1] + i->imm);
+        mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));
+        add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
+        ld(e, R15, GREG(R_ESP));
+        rr_op(e, 0, 0x83, 5, R15); b1(e, 4);
+        movi(e, RDI, e->eip[k + 1]);
+        emit_write(e, k, S_SS, 4);
+        st(e, GREG(R_ESP), R15);
+        sti(e, CPU(eip), e->eip[k + 1] + i->imm);
+        emit_mem_done(e, k);
+        rejoin_here(e, from);
+        break;
+    }
+    case FM_RET: {
+        int from = e->nstubs;
+        guard_stack32(e, k);
+        ld(e, R15, GREG(R_ESP));
+        emit_read(e, k, S_SS, 4);
+        mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));
+        add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
+        mem_op(e, 0, 0, 0x8D, RCX, R15, -1, 0, 4);
+        st(e, GREG(R_ESP), RCX);
+        st(e, CPU(eip), RAX);
+        emit_mem_done(e, k);
+        rejoin_here(e, from);
+        break;
+    }
+    default:
+        return 0;
+    }
+    return (fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET) ? 2 : 1;
+}
+
+/* ---- stubs, prologue, epilogue ---- */
+
+static void emit_stub(struct em *e, struct stub *s)
+{
+    patch(e, s->patch, e->p);
+    uint32_t k = s->k;
+    switch (s->kind) {
+    case ST_READ:
+    case ST_WRITE:
+        set_fault_state(e, k);
+        sti(e, CPU(eip), e->eip[k + 1]);
+        if (s->kind == ST_WRITE)
+            rr_op(e, 0, 0x8B, RCX, RDI);             /* value */
+        rr_op(e, 0, 0x8B, RDX, R15);                 /* offset */
+        movi(e, RSI, s->seg);
+        if (s->kind == ST_WRITE)
+            movi(e, R8, s->size);
+        else
+            movi(e, RCX, s->size);
+        rr_op(e, 1, 0x8B, RDI, RBX);
+        call_abs(e, s->kind == ST_READ ? (const void *)cpu_read : (const void *)cpu_write);
+        movi(e, R13, 1);
+        break;
+    case ST_CHECK:
+        rr_op(e, 0, 0x33, R13, R13);                 /* xor r13d, r13d */
+        sti(e, CPU(eip), e->eip[k + 1]);
+        check_dirty(e, k);
+        break;
+    case ST_HANDLER:
+        set_fault_state(e, k);
+        sti(e, CPU(eip), e->eip[k + 1]);
+        rr_op(e, 1, 0x8B, RDI, RBX);
+        movi64(e, RSI, (uint64_t)(uintptr_t)&e->insns[k]);
+        call_abs(e, (const void *)e->insns[k].fn);
+        if (k + 1 < e->b->n) {
+            check_dirty(e, k);
+            load_tlb_base(e);
+        } else {
+            exit_after(e, k);
+            return;
+        }
+        break;
+    }
+    uint8_t *j = jmp32(e);
+    patch(e, j, s->rejoin);
+}
+
+struct jit {
+    uint8_t *mem;         /* JIT_MEM bytes, read/write/execute */
+    size_t used;
+    uint64_t compiled;
+    struct em *em;        /* the compiler's scratch */
+};
+
+static const int saved[] = { RBX, RBP, R12, R13, R14, R15 };
+
+static void prologue(struct em *e)
+{
+    for (unsigned r = 0; r < sizeof(saved) / sizeof(saved[0]); r++) {
+        rex(e, 0, 0, -1, saved[r], 0);
+        b1(e, 0x50 + (saved[r] & 7));            /* push */
+    }
+    rr_op(e, 1, 0x83, 5, RSP); b1(e, 8);         /* sub rsp, 8: calls see a 16-byte aligned stack */
+    rr_op(e, 1, 0x8B, RBX, RDI);                 /* mov rbx, rdi */
+    mem_op(e, 1, 0, 0x8B, R12, RBX, -1, 0, CPU(blocks));   /* mov r12, [rbx + blocks] */
+    rr_op(e, 0, 0x33, R13, R13);
+    load_tlb_base(e);
+}
+
+static void epilogue(struct em *e)
+{
+    e->epilogue = e->p;
+    rr_op(e, 1, 0x83, 0, RSP); b1(e, 8);         /* add rsp, 8 */
+    for (int r = (int)(sizeof(saved) / sizeof(saved[0])) - 1; r >= 0; r--) {
+        rex(e, 0, 0, -1, saved[r], 0);
+        b1(e, 0x58 + (saved[r] & 7));            /* pop */
+    }
+    b1(e, 0xC3);
+}
+
+jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct insn *insns, uint32_t eip0)
+{
+    if (j->used + JIT_BLOCK_MAX > JIT_MEM)
+        return NULL;
+    struct em *e = j->em;
+    uint8_t *start = j->mem + j->used;
+    e->p = start;
+    e->end = start + JIT_BLOCK_MAX;
+    e->overflow = 0;
+    e->b = b;
+    e->insns = insns;
+    e->nstubs = 0;
+    e->nexit = 0;
+    uint32_t mask = b->mode ? 0xFFFFFFFFu : 0xFFFFu;
+    e->eip[0] = eip0;
+    for (uint32_t k = 0; k < b->n; k++)
+        e->eip[k + 1] = (e->eip[k] + insns[k].len) & mask;
+    prologue(e);
+    int r = 0;
+    for (uint32_t k = 0; k < b->n; k++) {
+        r = emit_inline(e, k);
+        if (!r)
+            call_handler(e, k);
+    }
+    if (r == 1)
+        sti(e, CPU(eip), e->eip[b->n]);   /* the block ended at a page end or its size */
+    movi(e, RAX, b->n);
+    epilogue(e);
+    for (int s = 0; s < e->nstubs; s++)
+        emit_stub(e, &e->stubs[s]);
+    for (int x = 0; x < e->nexit; x++)
+        patch(e, e->exit_patch[x], e->epilogue);
+    if (e->overflow)
+        return NULL;
+    j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
+    j->compiled++;
+    return (jit_block_fn *)(void *)start;
+}
+
+struct jit *jit_create(void)
+{
+    struct jit *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    j->em = malloc(sizeof(*j->em));
+    void *m = mmap(NULL, JIT_MEM, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!j->em || m == MAP_FAILED) {
+        free(j->em);
+        free(j);
+        return NULL;
+    }
+    j->mem = m;
+    return j;
+}
+
+void jit_free(struct jit *j)
+{
+    if (!j)
+        return;
+    munmap(j->mem, JIT_MEM);
+    free(j->em);
+    free(j);
+}
+
+void jit_reset(struct jit *j) { j->used = 0; }
+uint64_t jit_blocks_compiled(const struct jit *j) { return j->compiled; }
+uint64_t jit_bytes_used(const struct jit *j) { return j->used; }
+
+#endif
