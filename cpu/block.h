@@ -7,10 +7,10 @@
 #include "cpu/jit/jit.h"
 
 #define BLOCK_MAX 32
-#define BC_INSNS 65536
-#define BC_BLOCKS 8192
-#define BC_HASH 4096
-#define BC_PAGE_HASH 1024
+#define BC_INSNS 262144
+#define BC_BLOCKS 32768
+#define BC_HASH 16384
+#define BC_PAGE_HASH 4096
 #define BC_JC 4096          /* jump cache entries (power of two) */
 #define BC_DEAD BC_BLOCKS   /* index of a permanently dead block */
 

@@ -14,7 +14,7 @@
 
 #define JIT_MEM (32u << 20)      /* code buffer */
 #define JIT_BLOCK_MAX 16384u     /* bytes one block may need (BLOCK_MAX insns) */
-#define MAX_STUBS (BLOCK_MAX * 4)
+#define MAX_STUBS (BLOCK_MAX * 8)
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entry layout the code relies on");
 
@@ -44,7 +44,7 @@ struct em {
     struct stub stubs[MAX_STUBS];
     int nstubs;
     uint8_t *epilogue;
-    uint8_t *exit_patch[BLOCK_MAX * 2]; /* jumps to the common exit */
+    uint8_t *exit_patch[BLOCK_MAX * 8]; /* jumps to the common exit */
     int nexit;
 };
 
