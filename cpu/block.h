@@ -45,6 +45,7 @@ struct block {
     uint32_t runs;        /* times run by the interpreter (cpu/jit/jit.h JIT_HOT) */
     uint32_t jit_eip;     /* the EIP jit was compiled for */
     jit_block_fn *jit;    /* compiled code, or NULL */
+    void *jit_entry;      /* where chained compiled blocks jump in */
 };
 
 /* The jump cache maps a linear fetch address straight to a block, skipping

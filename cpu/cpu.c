@@ -195,35 +195,55 @@ static void run_insn(struct cpu *c, const struct insn *i)
 static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
 {
     struct block_cache *bc = c->blocks;
+    int32_t idx = (int32_t)(b - bc->blocks);
     b->jit_eip = c->eip;
-    b->jit = jit_compile(c->jit, b, &bc->insns[b->first], c->eip);
+    b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, &b->jit_entry);
     if (!b->jit) {
         for (int k = 0; k < bc->nblocks; k++)
             bc->blocks[k].jit = NULL;
         jit_reset(c->jit);
-        b->jit = jit_compile(c->jit, b, &bc->insns[b->first], c->eip);
+        b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, &b->jit_entry);
     }
 }
 
-static void run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n, int one, uint64_t left)
+/* Remembers in the slot the last compiled block left by that b is next. */
+static void jit_fill_slot(struct cpu *c, struct jit_slot *sl, const struct block *b)
+{
+    const struct seg *cs = &c->segs[S_CS];
+    *sl = (struct jit_slot){ b->jit_entry, c->eip, c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit,
+                             b->n, cs->flags, c->cpl, 0 };
+}
+
+/* Runs block idx compiled, if it is (and may be), and the compiled blocks
+ * chained after it; returns 1 + the block that ran last, or 0 when it must
+ * be interpreted. */
+static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
+{
+    struct block *b = &c->blocks->blocks[idx];
+    if (!b->jit) {
+        if (++b->runs == JIT_HOT)
+            jit_block(c, b);
+        return 0;
+    }
+    if (b->jit_eip != c->eip)
+        return 0;
+    if (*pending)   /* right whatever ran in between: the slot is checked against EIP */
+        jit_fill_slot(c, *pending, b);
+    *pending = b->jit(c);
+    int32_t last = c->blocks->cur;
+    c->blocks->cur = -1;
+    return last + 1;
+}
+
+/* Returns the block that ran last (a compiled block may have chained on). */
+static int32_t run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n, int one, uint64_t left,
+                         struct jit_slot **pending)
 {
     struct block_cache *bc = c->blocks;
     if (c->jit && !one && left >= n) {
-        struct block *b = &bc->blocks[idx];
-        if (b->jit && b->jit_eip == c->eip) {
-            bc->cur = idx;
-            bc->cur_dirty = 0;
-            bc->cur_eip = c->eip;
-            bc->cur_icount = c->icount;
-            c->blocks_run++;
-            uint64_t ic0 = c->icount;
-            uint32_t ran = b->jit(c);
-            c->icount = ic0 + ran;
-            bc->cur = -1;
-            return;
-        }
-        if (!b->jit && ++b->runs == JIT_HOT)
-            jit_block(c, b);
+        int32_t last = run_block_jit(c, idx, pending);
+        if (last)
+            return last - 1;
     }
     const struct insn *start = &bc->insns[first], *i = start;
     const struct insn *last = i + (one ? 1 : (left < n ? left : n));
@@ -249,6 +269,7 @@ static void run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n, in
     } while (++i < last);
     c->icount = ic0 + (uint64_t)(i - start);
     bc->cur = -1;
+    return idx;
 }
 
 /* The execution loop proper, apart from cpu_run so that setjmp does not
@@ -257,6 +278,8 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
 {
     struct insn single;
     struct block_link *prev = NULL;   /* the links of the block run last */
+    struct jit_slot *pending = NULL;  /* the chain slot the last compiled block left by */
+    c->jit_end = end;
     uint32_t prev_end = 0;            /* its fall-through linear address */
     for (;;) {
         if (c->shutdown)
@@ -302,9 +325,14 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
             }
         }
         if (k >= 0) {   /* one call site, so that run_block is inlined */
-            run_block(c, k, first, n, one, end - c->icount);
+            int32_t ran = run_block(c, k, first, n, one, end - c->icount, &pending);
+            if (ran != k) {   /* compiled blocks chained on: link from the last one */
+                const struct block *rb = &c->blocks->blocks[ran];
+                lin = c->segs[S_CS].base + c->blocks->cur_eip;
+                bytes = rb->bytes;
+            }
             prev_end = lin + bytes;
-            prev = c->blocks->links[k];
+            prev = c->blocks->links[ran];
         } else {
             run_insn(c, &single);
             prev = NULL;

@@ -127,6 +127,7 @@ struct cpu {
     int shutdown;                 /* triple fault happened */
     struct block_cache *blocks;   /* decoded-block cache (cpu/block.c) */
     struct jit *jit;              /* compiler of hot blocks (cpu/jit/), NULL: interpreter only */
+    uint64_t jit_end;             /* icount where the current cpu_run budget ends */
     uint64_t blocks_run, block_hits, block_misses;
     uint32_t cpuid_family;        /* 6 = i686 */
     int exc_vector, exc_errcode;  /* the exception cpu_exception() is raising */

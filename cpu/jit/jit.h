@@ -21,23 +21,42 @@ struct insn;
 struct jit;
 
 /* Compiled block: runs the whole block (the caller has checked that the
- * budget allows it and that no single-stepping is asked for) and returns
- * the instructions retired: all of them, or fewer when the block's page was
- * written or an exit was requested. Faults unwind through cpu_exception()
- * like the interpreter's. c->eip is the next EIP on return. */
-typedef uint32_t jit_block_fn(struct cpu *c);
+ * budget allows it and that no single-stepping is asked for), and then,
+ * while nothing needs the execution loop, the compiled blocks that follow
+ * (chaining, see struct jit_slot). It keeps the block-cache bookkeeping
+ * (cur, cur_eip, cur_icount, blocks_run) and c->icount as run_block()
+ * does, stops after the instruction that wrote the running block's page or
+ * asked for an exit, and leaves c->eip at the next EIP. Faults unwind
+ * through cpu_exception() like the interpreter's. Returns a chain slot to
+ * fill (the exit it left by found no valid successor), or NULL. */
+typedef struct jit_slot *jit_block_fn(struct cpu *c);
+
+/* A block exit's remembered successor: the compiled code to jump to when
+ * EIP is `eip` and the translation, the block cache, CS and CPL are what
+ * they were when the slot was filled (the same conditions as a
+ * struct block_link of cpu/block.h); n is its instruction count, for the
+ * budget. Empty while code is NULL. The execution loop fills a slot when
+ * the block it runs next is compiled for that EIP. */
+struct jit_slot {
+    void *code;           /* the target's chained entry */
+    uint32_t eip, epoch, kill, cs_base, cs_limit, n;
+    uint16_t cs_flags;
+    uint8_t cpl, pad;
+};
 
 /* Runs before a block is compiled (cheap to count, pays back the compile). */
 #define JIT_HOT 8
 
 struct jit *jit_create(void);          /* NULL: no JIT on this host */
 void jit_free(struct jit *j);
-/* Compiles b (whose instructions start at insns) for entry at EIP eip0:
+/* Compiles b (block number idx, whose instructions start at insns) for
+ * entry at EIP eip0; *chain_entry is where other blocks' code jumps to:
  * the code holds EIPs, so it may run only when EIP is eip0 again (an alias
  * of the page at another address runs interpreted). NULL when the code
  * buffer is full (the caller drops every block's code, jit_reset()s and
  * may try again). */
-jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct insn *insns, uint32_t eip0);
+jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
+                          uint32_t eip0, void **chain_entry);
 void jit_reset(struct jit *j);         /* forget all code */
 /* Statistics for --stats. */
 uint64_t jit_blocks_compiled(const struct jit *j);

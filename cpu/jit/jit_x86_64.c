@@ -9,12 +9,16 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "cpu/block.h"
+#include "mmu/physmem.h"
 
 #define JIT_MEM (32u << 20)      /* code buffer */
 #define JIT_BLOCK_MAX 16384u     /* bytes one block may need (BLOCK_MAX insns) */
 #define MAX_STUBS (BLOCK_MAX * 8)
+#define JIT_SLOTS (1u << 17)     /* chain slots (two or so per block) */
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entry layout the code relies on");
 
@@ -44,8 +48,14 @@ struct em {
     struct stub stubs[MAX_STUBS];
     int nstubs;
     uint8_t *epilogue;
-    uint8_t *exit_patch[BLOCK_MAX * 8]; /* jumps to the common exit */
+    uint8_t *count_exit;           /* eax = instructions retired: icount, then the epilogue */
+    uint8_t *chain_check;          /* the shared routine of chain exits */
+    struct jit_slot *slots;        /* the pool, and how much of it is used */
+    size_t nslots;
+    uint8_t *exit_patch[BLOCK_MAX * 8]; /* jumps to count_exit */
     int nexit;
+    uint8_t *raw_patch[BLOCK_MAX * 2];  /* jumps to the epilogue proper */
+    int nraw;
 };
 
 static void b1(struct em *e, unsigned v)
@@ -204,7 +214,8 @@ static void set_fault_state(struct em *e, uint32_t k)
     st(e, CPU(fault_esp), RAX);
 }
 
-/* Exit with k + 1 instructions retired; c->eip already holds the next EIP. */
+/* Exit with k + 1 instructions retired (icount is set on the way out);
+ * c->eip already holds the next EIP. */
 static void exit_after(struct em *e, uint32_t k)
 {
     movi(e, RAX, k + 1);
@@ -478,6 +489,8 @@ static void jump_to_eax(struct em *e, uint32_t k)
     st(e, CPU(eip), RAX);
 }
 
+static void chain_exit(struct em *e, uint32_t k);
+
 static void emit_jcc(struct em *e, uint32_t k, int cc)
 {
     uint32_t target = e->eip[k + 1] + e->insns[k].imm;
@@ -504,13 +517,13 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
     patch(e, not1, e->p);
     patch(e, not2, e->p);
     sti(e, CPU(eip), e->eip[k + 1]);
-    uint8_t *done = jmp32(e);
+    chain_exit(e, k);
     patch(e, taken1, e->p);
     patch(e, taken2, e->p);
     patch(e, taken3, e->p);
     movi(e, RAX, target);
     jump_to_eax(e, k);
-    patch(e, done, e->p);
+    chain_exit(e, k);   /* one slot per direction */
 }
 
 static void emit_shift(struct em *e, const struct form_args *f)
@@ -558,7 +571,8 @@ static void emit_incdec(struct em *e, const struct form_args *f)
 }
 
 /* Instruction k in line; returns 0 when it has no inline form, 2 when it
- * set EIP (a control transfer, always last), else 1. */
+ * set EIP (a control transfer, always last), 3 when it also emitted its
+ * block exits (Jcc), else 1. */
 static int emit_inline(struct em *e, uint32_t k)
 {
     const struct insn *i = &e->insns[k];
@@ -731,7 +745,7 @@ static int emit_inline(struct em *e, uint32_t k)
     default:
         return 0;
     }
-    return (fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET) ? 2 : 1;
+    return fm == FM_JCC ? 3 : (fm == FM_JMP || fm == FM_CALL || fm == FM_RET) ? 2 : 1;
 }
 
 /* ---- stubs, prologue, epilogue ---- */
@@ -784,8 +798,13 @@ static void emit_stub(struct em *e, struct stub *s)
 struct jit {
     uint8_t *mem;         /* JIT_MEM bytes, read/write/execute */
     size_t used;
+    size_t base;          /* bytes of shared routines at the start (kept by jit_reset) */
+    uint8_t *chain_check;
+    struct jit_slot *slots;
+    size_t nslots;
     uint64_t compiled;
     struct em *em;        /* the compiler's scratch */
+    FILE *perf_map;       /* SOFTVISOR_PERF_MAP set: /tmp/perf-PID.map for perf report */
 };
 
 static const int saved[] = { RBX, RBP, R12, R13, R14, R15 };
@@ -799,12 +818,27 @@ static void prologue(struct em *e)
     rr_op(e, 1, 0x83, 5, RSP); b1(e, 8);         /* sub rsp, 8: calls see a 16-byte aligned stack */
     rr_op(e, 1, 0x8B, RBX, RDI);                 /* mov rbx, rdi */
     mem_op(e, 1, 0, 0x8B, R12, RBX, -1, 0, CPU(blocks));   /* mov r12, [rbx + blocks] */
-    rr_op(e, 0, 0x33, R13, R13);
     load_tlb_base(e);
+}
+
+/* Where chained blocks come in: the bookkeeping run_block() does. */
+static void block_entry(struct em *e, int32_t idx, uint32_t eip0)
+{
+    mem_op(e, 0, 0, 0xC7, 0, R12, -1, 0, BC(cur)); b4(e, (uint32_t)idx);
+    mem_op(e, 0, 0, 0xC7, 0, R12, -1, 0, BC(cur_dirty)); b4(e, 0);
+    mem_op(e, 0, 0, 0xC7, 0, R12, -1, 0, BC(cur_eip)); b4(e, eip0);
+    mem_op(e, 1, 0, 0x8B, RAX, RBX, -1, 0, CPU(icount));
+    mem_op(e, 1, 0, 0x89, RAX, R12, -1, 0, BC(cur_icount));
+    mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(blocks_run));  /* inc qword */
+    rr_op(e, 0, 0x33, R13, R13);
 }
 
 static void epilogue(struct em *e)
 {
+    e->count_exit = e->p;                        /* icount = cur_icount + eax */
+    mem_op(e, 1, 0, 0x03, RAX, R12, -1, 0, BC(cur_icount));
+    mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
+    rr_op(e, 0, 0x33, RAX, RAX);                 /* no slot */
     e->epilogue = e->p;
     rr_op(e, 1, 0x83, 0, RSP); b1(e, 8);         /* add rsp, 8 */
     for (int r = (int)(sizeof(saved) / sizeof(saved[0])) - 1; r >= 0; r--) {
@@ -814,9 +848,104 @@ static void epilogue(struct em *e)
     b1(e, 0xC3);
 }
 
-jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct insn *insns, uint32_t eip0)
+#define SLOT(f) ((int32_t)offsetof(struct jit_slot, f))
+
+/* The shared part of a chain exit, called with eax = instructions retired
+ * in the block and rdx = the exit's slot. Sets icount; returns eax = 0 when
+ * the slot's code may run next (rdx kept), else eax = 1 and rdx = the slot
+ * to fill (or 0 when the loop must run first: an event, single-stepping,
+ * a memory-map change, the budget). */
+static void emit_chain_check(struct em *e)
 {
-    if (j->used + JIT_BLOCK_MAX > JIT_MEM)
+    uint8_t *to_loop[8], *to_fill[8];
+    int nl = 0, nf = 0;
+    mem_op(e, 1, 0, 0x03, RAX, R12, -1, 0, BC(cur_icount));
+    mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
+    ld(e, RCX, CPU(exit_request));
+    mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(intr_line));
+    mem_op(e, 0, 0, 0x0A, RCX, RBX, -1, 0, CPU(nmi_pending));   /* or cl, byte */
+    mem_op(e, 0, 0, 0x0A, RCX, RBX, -1, 0, CPU(intr_shadow));
+    mem_op(e, 0, 0, 0x0A, RCX, RBX, -1, 0, CPU(halted));
+    mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(shutdown));
+    to_loop[nl++] = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0xF7, 0, RBX, -1, 0, CPU(eflags)); b4(e, FL_TF);   /* test dword */
+    to_loop[nl++] = jcc32(e, CC_NE);
+    mem_op(e, 1, 0, 0x8B, RSI, RBX, -1, 0, CPU(mmu.pm));
+    mem_op(e, 0, 0, 0x8B, RCX, RSI, -1, 0, (int32_t)offsetof(struct physmem, generation));
+    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(mmu.pm_generation));
+    to_loop[nl++] = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0x8B, RCX, RSI, -1, 0, (int32_t)offsetof(struct physmem, code_generation));
+    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(mmu.code_generation));
+    to_loop[nl++] = jcc32(e, CC_NE);
+    mem_op(e, 1, 0, 0x83, 7, RDX, -1, 0, SLOT(code)); b1(e, 0);      /* cmp qword [code], 0 */
+    to_fill[nf++] = jcc32(e, CC_E);
+    static const struct { int32_t cpu, slot; } keys[] = {
+        { CPU(eip), SLOT(eip) }, { CPU(mmu.epoch), SLOT(epoch) },
+        { SEG_F(S_CS, base), SLOT(cs_base) }, { SEG_F(S_CS, limit), SLOT(cs_limit) },
+    };
+    for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        ld(e, RCX, keys[k].cpu);
+        mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, keys[k].slot);
+        to_fill[nf++] = jcc32(e, CC_NE);
+    }
+    mem_op(e, 0, 0, 0x8B, RCX, R12, -1, 0, BC(kill_gen));
+    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(kill));
+    to_fill[nf++] = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0xB70F, RCX, RBX, -1, 0, SEG_F(S_CS, flags));
+    mem_op(e, 0, 0, 0xB70F, RSI, RDX, -1, 0, SLOT(cs_flags));
+    rr_op(e, 0, 0x3B, RCX, RSI);
+    to_fill[nf++] = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, CPU(cpl));
+    mem_op(e, 0, 0, 0xB60F, RSI, RDX, -1, 0, SLOT(cpl));
+    rr_op(e, 0, 0x3B, RCX, RSI);
+    to_fill[nf++] = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0x8B, RCX, RDX, -1, 0, SLOT(n));                 /* ecx = n (zero-extended) */
+    rr_op(e, 1, 0x03, RCX, RAX);                                     /* add rcx, rax */
+    mem_op(e, 1, 0, 0x3B, RCX, RBX, -1, 0, CPU(jit_end));            /* cmp rcx, [jit_end] */
+    to_loop[nl++] = jcc32(e, CC_A);
+    mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(block_hits));
+    rr_op(e, 0, 0x33, RAX, RAX);
+    b1(e, 0xC3);
+    for (int k = 0; k < nl; k++)
+        patch(e, to_loop[k], e->p);
+    rr_op(e, 0, 0x33, RDX, RDX);
+    for (int k = 0; k < nf; k++)
+        patch(e, to_fill[k], e->p);
+    movi(e, RAX, 1);
+    b1(e, 0xC3);
+}
+
+/* A block exit that may go straight on to the next compiled block: k + 1
+ * instructions retired, EIP already set. */
+static void chain_exit(struct em *e, uint32_t k)
+{
+    if (e->nslots >= JIT_SLOTS) {
+        exit_after(e, k);
+        return;
+    }
+    struct jit_slot *sl = &e->slots[e->nslots++];
+    memset(sl, 0, sizeof(*sl));
+    movi(e, RAX, k + 1);
+    movi64(e, RDX, (uint64_t)(uintptr_t)sl);
+    b1(e, 0xE8);                                 /* call chain_check */
+    uint8_t *rel = e->p;
+    b4(e, 0);
+    patch(e, rel, e->chain_check);
+    rr_op(e, 0, 0x85, RAX, RAX);
+    uint8_t *out = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0xFF, 4, RDX, -1, 0, SLOT(code));   /* jmp [rdx + code] */
+    patch(e, out, e->p);
+    rr_op(e, 1, 0x8B, RAX, RDX);                 /* return the slot (or NULL) */
+    if (e->nraw < (int)(sizeof(e->raw_patch) / sizeof(e->raw_patch[0])))
+        e->raw_patch[e->nraw++] = jmp32(e);
+    else
+        e->overflow = 1;
+}
+
+jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
+                          uint32_t eip0, void **chain_entry)
+{
+    if (j->used + JIT_BLOCK_MAX > JIT_MEM || j->nslots + BLOCK_MAX * 2 > JIT_SLOTS)
         return NULL;
     struct em *e = j->em;
     uint8_t *start = j->mem + j->used;
@@ -827,11 +956,17 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct ins
     e->insns = insns;
     e->nstubs = 0;
     e->nexit = 0;
+    e->nraw = 0;
+    e->chain_check = j->chain_check;
+    e->slots = j->slots;
+    e->nslots = j->nslots;
     uint32_t mask = b->mode ? 0xFFFFFFFFu : 0xFFFFu;
     e->eip[0] = eip0;
     for (uint32_t k = 0; k < b->n; k++)
         e->eip[k + 1] = (e->eip[k] + insns[k].len) & mask;
     prologue(e);
+    uint8_t *entry = e->p;
+    block_entry(e, idx, eip0);
     int r = 0;
     for (uint32_t k = 0; k < b->n; k++) {
         r = emit_inline(e, k);
@@ -840,16 +975,24 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, const struct ins
     }
     if (r == 1)
         sti(e, CPU(eip), e->eip[b->n]);   /* the block ended at a page end or its size */
-    movi(e, RAX, b->n);
+    if (r != 3)
+        chain_exit(e, b->n - 1);
     epilogue(e);
     for (int s = 0; s < e->nstubs; s++)
         emit_stub(e, &e->stubs[s]);
     for (int x = 0; x < e->nexit; x++)
-        patch(e, e->exit_patch[x], e->epilogue);
+        patch(e, e->exit_patch[x], e->count_exit);
+    for (int x = 0; x < e->nraw; x++)
+        patch(e, e->raw_patch[x], e->epilogue);
     if (e->overflow)
         return NULL;
+    if (j->perf_map)
+        fprintf(j->perf_map, "%lx %lx jit_block_%08x_n%u\n", (unsigned long)(uintptr_t)start,
+                (unsigned long)(e->p - start), (unsigned)eip0, (unsigned)b->n);
     j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
+    j->nslots = e->nslots;
     j->compiled++;
+    *chain_entry = entry;
     return (jit_block_fn *)(void *)start;
 }
 
@@ -866,6 +1009,28 @@ struct jit *jit_create(void)
         return NULL;
     }
     j->mem = m;
+    j->slots = calloc(JIT_SLOTS, sizeof(*j->slots));
+    if (!j->slots) {
+        jit_free(j);
+        return NULL;
+    }
+    struct em *e = j->em;
+    e->p = j->mem;
+    e->end = j->mem + JIT_BLOCK_MAX;
+    e->overflow = 0;
+    j->chain_check = e->p;
+    emit_chain_check(e);
+    j->base = j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
+    if (getenv("SOFTVISOR_PERF_MAP")) {
+        char name[64];
+        snprintf(name, sizeof(name), "/tmp/perf-%ld.map", (long)getpid());
+        j->perf_map = fopen(name, "w");
+        if (j->perf_map) {
+            setvbuf(j->perf_map, NULL, _IOLBF, 0);
+            fprintf(j->perf_map, "%lx %lx jit_chain_check\n", (unsigned long)(uintptr_t)j->mem,
+                    (unsigned long)j->base);
+        }
+    }
     return j;
 }
 
@@ -874,11 +1039,18 @@ void jit_free(struct jit *j)
     if (!j)
         return;
     munmap(j->mem, JIT_MEM);
+    if (j->perf_map)
+        fclose(j->perf_map);
+    free(j->slots);
     free(j->em);
     free(j);
 }
 
-void jit_reset(struct jit *j) { j->used = 0; }
+void jit_reset(struct jit *j)
+{
+    j->used = j->base;
+    j->nslots = 0;
+}
 uint64_t jit_blocks_compiled(const struct jit *j) { return j->compiled; }
 uint64_t jit_bytes_used(const struct jit *j) { return j->used; }
 
