@@ -206,12 +206,32 @@ static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
     }
 }
 
+void jit_sync(struct cpu *c)
+{
+    const struct seg *cs = &c->segs[S_CS];
+    if (c->jit_keys.epoch != c->mmu.epoch || c->jit_keys.kill != c->blocks->kill_gen ||
+        c->jit_keys.cs_base != cs->base || c->jit_keys.cs_limit != cs->limit ||
+        c->jit_keys.cs_flags != cs->flags || c->jit_keys.cpl != c->cpl) {
+        c->jit_keys.epoch = c->mmu.epoch;
+        c->jit_keys.kill = c->blocks->kill_gen;
+        c->jit_keys.cs_base = cs->base;
+        c->jit_keys.cs_limit = cs->limit;
+        c->jit_keys.cs_flags = cs->flags;
+        c->jit_keys.cpl = c->cpl;
+        if (++c->jit_gen == 0)
+            c->jit_gen = 1;
+    }
+    /* what the top of exec_loop would act on */
+    c->jit_attn = c->exit_request || c->shutdown || c->halted || c->intr_shadow || (c->eflags & FL_TF) ||
+                  c->nmi_pending || (c->intr_line && (c->eflags & FL_IF)) ||
+                  c->mmu.pm_generation != c->mmu.pm->generation ||
+                  c->mmu.code_generation != c->mmu.pm->code_generation;
+}
+
 /* Remembers in the slot the last compiled block left by that b is next. */
 static void jit_fill_slot(struct cpu *c, struct jit_slot *sl, const struct block *b)
 {
-    const struct seg *cs = &c->segs[S_CS];
-    *sl = (struct jit_slot){ b->jit_entry, c->eip, c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit,
-                             b->n, cs->flags, c->cpl, 0 };
+    *sl = (struct jit_slot){ b->jit_entry, c->eip, c->jit_gen, b->n, 0 };
 }
 
 /* Runs block idx compiled, if it is (and may be), and the compiled blocks
@@ -227,6 +247,7 @@ static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
     }
     if (b->jit_eip != c->eip)
         return 0;
+    jit_sync(c);
     if (*pending)   /* right whatever ran in between: the slot is checked against EIP */
         jit_fill_slot(c, *pending, b);
     *pending = b->jit(c);

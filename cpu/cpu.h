@@ -128,6 +128,13 @@ struct cpu {
     struct block_cache *blocks;   /* decoded-block cache (cpu/block.c) */
     struct jit *jit;              /* compiler of hot blocks (cpu/jit/), NULL: interpreter only */
     uint64_t jit_end;             /* icount where the current cpu_run budget ends */
+    struct {                      /* what chained compiled blocks depend on (cpu/jit/jit.h) */
+        uint32_t epoch, kill, cs_base, cs_limit;
+        uint16_t cs_flags;
+        uint8_t cpl;
+    } jit_keys;
+    uint32_t jit_gen;             /* bumped when jit_keys change; 0 is never used */
+    uint8_t jit_attn;             /* the execution loop must run before the next block */
     uint64_t blocks_run, block_hits, block_misses;
     uint32_t cpuid_family;        /* 6 = i686 */
     int exc_vector, exc_errcode;  /* the exception cpu_exception() is raising */

@@ -32,17 +32,22 @@ struct jit;
 typedef struct jit_slot *jit_block_fn(struct cpu *c);
 
 /* A block exit's remembered successor: the compiled code to jump to when
- * EIP is `eip` and the translation, the block cache, CS and CPL are what
- * they were when the slot was filled (the same conditions as a
- * struct block_link of cpu/block.h); n is its instruction count, for the
- * budget. Empty while code is NULL. The execution loop fills a slot when
- * the block it runs next is compiled for that EIP. */
+ * EIP is `eip` and nothing the choice of block depends on (the MMU epoch,
+ * block kills, CS, CPL: cpu->jit_keys) changed since the slot was filled
+ * (`gen` is cpu->jit_gen then; 0: empty); n is its instruction count, for
+ * the budget. The execution loop fills a slot when the block it runs next
+ * is compiled for that EIP. */
 struct jit_slot {
     void *code;           /* the target's chained entry */
-    uint32_t eip, epoch, kill, cs_base, cs_limit, n;
-    uint16_t cs_flags;
-    uint8_t cpl, pad;
+    uint32_t eip, gen, n, pad;
 };
+
+/* Brings cpu->jit_gen and cpu->jit_attn up to date after C code ran (a
+ * handler, a slow memory access, the execution loop): a new generation when
+ * a key changed; attn when the loop must run before the next block (an
+ * event to take, an exit, single-stepping, a memory-map change).
+ * Implemented in cpu/cpu.c; compiled code calls it. */
+void jit_sync(struct cpu *c);
 
 /* Runs before a block is compiled (cheap to count, pays back the compile). */
 #define JIT_HOT 8

@@ -235,6 +235,42 @@ static void check_dirty(struct em *e, uint32_t k)
     patch(e, skip, e->p);
 }
 
+/* A handler that touches only registers and flags (no memory, no ports,
+ * no segment or control registers, no events): after it, nothing needs
+ * checking. Plain instructions with a register ModRM operand, and a few
+ * without ModRM. */
+static int handler_is_pure(const struct insn *i)
+{
+    if (i->cls != IC_NONE || (i->flags & OPF_END))
+        return 0;
+    if (i->has_modrm)   /* not: segment moves, POP r/m and PUSH r/m (the stack), the x87 (FERR#) */
+        return i->mod == 3 && i->opc != 0x8E && i->opc != 0x8C && i->opc != 0x8F &&
+               !(i->opc == 0xFF && i->reg >= 2) && (i->opc < 0x100 || i->opc >= 0x140) &&
+               !(i->opc >= 0xD8 && i->opc <= 0xDF);
+    switch (i->opc) {
+    case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
+    case 0x98: case 0x99: case 0x9E: case 0x9F: case 0xF5: case 0xF8: case 0xF9: case 0xFC: case 0xFD:
+    case 0x27: case 0x2F: case 0x37: case 0x3F: case 0xD4: case 0xD5:
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
+    case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F:
+    case 0xB0: case 0xB1: case 0xB2: case 0xB3: case 0xB4: case 0xB5: case 0xB6: case 0xB7:
+    case 0xB8: case 0xB9: case 0xBA: case 0xBB: case 0xBC: case 0xBD: case 0xBE: case 0xBF:
+    case 0x04: case 0x0C: case 0x14: case 0x1C: case 0x24: case 0x2C: case 0x34: case 0x3C: case 0xA8:
+    case 0x05: case 0x0D: case 0x15: case 0x1D: case 0x25: case 0x2D: case 0x35: case 0x3D: case 0xA9:
+    case 0x1C8: case 0x1C9: case 0x1CA: case 0x1CB: case 0x1CC: case 0x1CD: case 0x1CE: case 0x1CF:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* After C code that may have changed what chaining depends on. */
+static void sync_after_call(struct em *e)
+{
+    rr_op(e, 1, 0x8B, RDI, RBX);
+    call_abs(e, (const void *)jit_sync);
+}
+
 /* The interpreter's step for instruction k, in line. */
 static void call_handler(struct em *e, uint32_t k)
 {
@@ -244,10 +280,13 @@ static void call_handler(struct em *e, uint32_t k)
     rr_op(e, 1, 0x8B, RDI, RBX);                 /* mov rdi, rbx */
     movi64(e, RSI, (uint64_t)(uintptr_t)i);
     call_abs(e, (const void *)i->fn);
+    if (handler_is_pure(i))
+        return;
     if (k + 1 < e->b->n) {
         check_dirty(e, k);
         load_tlb_base(e);
     }
+    sync_after_call(e);
 }
 
 /* ---- memory operands ---- */
@@ -769,6 +808,11 @@ static void emit_stub(struct em *e, struct stub *s)
             movi(e, RCX, s->size);
         rr_op(e, 1, 0x8B, RDI, RBX);
         call_abs(e, s->kind == ST_READ ? (const void *)cpu_read : (const void *)cpu_write);
+        if (s->kind == ST_READ)
+            rr_op(e, 0, 0x8B, RBP, RAX);             /* the value, over the sync */
+        sync_after_call(e);
+        if (s->kind == ST_READ)
+            rr_op(e, 0, 0x8B, RAX, RBP);
         movi(e, R13, 1);
         break;
     case ST_CHECK:
@@ -785,6 +829,7 @@ static void emit_stub(struct em *e, struct stub *s)
         if (k + 1 < e->b->n) {
             check_dirty(e, k);
             load_tlb_base(e);
+            sync_after_call(e);
         } else {
             exit_after(e, k);
             return;
@@ -853,51 +898,22 @@ static void epilogue(struct em *e)
 /* The shared part of a chain exit, called with eax = instructions retired
  * in the block and rdx = the exit's slot. Sets icount; returns eax = 0 when
  * the slot's code may run next (rdx kept), else eax = 1 and rdx = the slot
- * to fill (or 0 when the loop must run first: an event, single-stepping,
- * a memory-map change, the budget). */
+ * to fill (or 0 when the loop must run first: jit_attn, the budget).
+ * Every call out of compiled code that may change a key or raise an event
+ * is followed by jit_sync(), so jit_gen and jit_attn are current here. */
 static void emit_chain_check(struct em *e)
 {
-    uint8_t *to_loop[8], *to_fill[8];
+    uint8_t *to_loop[4], *to_fill[4];
     int nl = 0, nf = 0;
     mem_op(e, 1, 0, 0x03, RAX, R12, -1, 0, BC(cur_icount));
     mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
-    ld(e, RCX, CPU(exit_request));
-    mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(intr_line));
-    mem_op(e, 0, 0, 0x0A, RCX, RBX, -1, 0, CPU(nmi_pending));   /* or cl, byte */
-    mem_op(e, 0, 0, 0x0A, RCX, RBX, -1, 0, CPU(intr_shadow));
-    mem_op(e, 0, 0, 0x0A, RCX, RBX, -1, 0, CPU(halted));
-    mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(shutdown));
+    mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_attn)); b1(e, 0);   /* cmp byte [attn], 0 */
     to_loop[nl++] = jcc32(e, CC_NE);
-    mem_op(e, 0, 0, 0xF7, 0, RBX, -1, 0, CPU(eflags)); b4(e, FL_TF);   /* test dword */
-    to_loop[nl++] = jcc32(e, CC_NE);
-    mem_op(e, 1, 0, 0x8B, RSI, RBX, -1, 0, CPU(mmu.pm));
-    mem_op(e, 0, 0, 0x8B, RCX, RSI, -1, 0, (int32_t)offsetof(struct physmem, generation));
-    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(mmu.pm_generation));
-    to_loop[nl++] = jcc32(e, CC_NE);
-    mem_op(e, 0, 0, 0x8B, RCX, RSI, -1, 0, (int32_t)offsetof(struct physmem, code_generation));
-    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(mmu.code_generation));
-    to_loop[nl++] = jcc32(e, CC_NE);
-    mem_op(e, 1, 0, 0x83, 7, RDX, -1, 0, SLOT(code)); b1(e, 0);      /* cmp qword [code], 0 */
-    to_fill[nf++] = jcc32(e, CC_E);
-    static const struct { int32_t cpu, slot; } keys[] = {
-        { CPU(eip), SLOT(eip) }, { CPU(mmu.epoch), SLOT(epoch) },
-        { SEG_F(S_CS, base), SLOT(cs_base) }, { SEG_F(S_CS, limit), SLOT(cs_limit) },
-    };
-    for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        ld(e, RCX, keys[k].cpu);
-        mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, keys[k].slot);
-        to_fill[nf++] = jcc32(e, CC_NE);
-    }
-    mem_op(e, 0, 0, 0x8B, RCX, R12, -1, 0, BC(kill_gen));
-    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(kill));
+    ld(e, RCX, CPU(eip));
+    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     to_fill[nf++] = jcc32(e, CC_NE);
-    mem_op(e, 0, 0, 0xB70F, RCX, RBX, -1, 0, SEG_F(S_CS, flags));
-    mem_op(e, 0, 0, 0xB70F, RSI, RDX, -1, 0, SLOT(cs_flags));
-    rr_op(e, 0, 0x3B, RCX, RSI);
-    to_fill[nf++] = jcc32(e, CC_NE);
-    mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, CPU(cpl));
-    mem_op(e, 0, 0, 0xB60F, RSI, RDX, -1, 0, SLOT(cpl));
-    rr_op(e, 0, 0x3B, RCX, RSI);
+    ld(e, RCX, CPU(jit_gen));
+    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(gen));
     to_fill[nf++] = jcc32(e, CC_NE);
     mem_op(e, 0, 0, 0x8B, RCX, RDX, -1, 0, SLOT(n));                 /* ecx = n (zero-extended) */
     rr_op(e, 1, 0x03, RCX, RAX);                                     /* add rcx, rax */
