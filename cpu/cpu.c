@@ -250,6 +250,7 @@ static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
     jit_sync(c);
     if (*pending)   /* right whatever ran in between: the slot is checked against EIP */
         jit_fill_slot(c, *pending, b);
+    jit_fill_slot(c, jit_table_slot(c->jit, c->eip), b);
     *pending = b->jit(c);
     int32_t last = c->blocks->cur;
     c->blocks->cur = -1;

@@ -16,9 +16,10 @@
 #include "mmu/physmem.h"
 
 #define JIT_MEM (32u << 20)      /* code buffer */
-#define JIT_BLOCK_MAX 16384u     /* bytes one block may need (BLOCK_MAX insns) */
+#define JIT_BLOCK_MAX 32768u     /* bytes one block may need (BLOCK_MAX insns) */
 #define MAX_STUBS (BLOCK_MAX * 8)
 #define JIT_SLOTS (1u << 17)     /* chain slots (two or so per block) */
+#define JIT_TABLE 4096u          /* successor table by EIP (power of two) */
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entry layout the code relies on");
 
@@ -33,9 +34,9 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 
 enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_HANDLER };
 struct stub {
-    uint8_t kind, seg, size, pad;
+    uint8_t kind, seg, size, npatch;
     uint32_t k;           /* instruction index in the block */
-    uint8_t *patch;       /* rel32 of the jump to the stub */
+    uint8_t *patch[4];    /* rel32s of the jumps to the stub */
     uint8_t *rejoin;      /* where the stub returns to */
 };
 
@@ -182,7 +183,17 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, 0, k, at, NULL };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, 1, k, { at }, NULL };
+}
+
+/* One more jump to the stub added last. */
+static void add_to_stub(struct em *e, uint8_t *at)
+{
+    struct stub *st = &e->stubs[e->nstubs - 1];
+    if (st->npatch < 4)
+        st->patch[st->npatch++] = at;
+    else
+        e->overflow = 1;
 }
 /* The stubs added since `from` come back to the current position. */
 static void rejoin_here(struct em *e, int from)
@@ -318,12 +329,12 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     mem_op(e, 1, 0, 0x8D, RAX, R15, -1, 0, size - 1);               /* lea rax, [r15 + size - 1] */
     ld(e, RCX, SEG_F(seg, limit));
     rr_op(e, 1, 0x39, RCX, RAX);                                    /* cmp rax, rcx */
-    add_stub(e, kind, k, jcc32(e, CC_A), seg, size);
+    add_to_stub(e, jcc32(e, CC_A));
     rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
     mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
     if (size > 1) {
         b1(e, 0xA9); b4(e, (uint32_t)size - 1);                     /* test eax, size - 1 */
-        add_stub(e, kind, k, jcc32(e, CC_NE), seg, size);
+        add_to_stub(e, jcc32(e, CC_NE));
     }
     rr_op(e, 0, 0x8B, RCX, RAX);                                    /* mov ecx, eax */
     rr_op(e, 0, 0xC1, 5, RCX); b1(e, 12);                           /* shr ecx, 12 */
@@ -333,7 +344,7 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     rr_op(e, 0, 0x81, 4, RDX); b4(e, 0xFFFFF000u);                  /* and edx, ~0xFFF */
     int32_t slot = access * (int32_t)(TLB_SIZE * sizeof(struct tlb_entry));
     mem_op(e, 0, 0, 0x3B, RDX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, tag));
-    add_stub(e, kind, k, jcc32(e, CC_NE), seg, size);
+    add_to_stub(e, jcc32(e, CC_NE));
     mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(mmu.tlb_hits));        /* inc qword [tlb_hits] */
     b1(e, 0x25); b4(e, 0xFFF);                                      /* and eax, 0xFFF */
     mem_op(e, 1, 0, 0x03, RAX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, host));
@@ -791,7 +802,8 @@ static int emit_inline(struct em *e, uint32_t k)
 
 static void emit_stub(struct em *e, struct stub *s)
 {
-    patch(e, s->patch, e->p);
+    for (int p = 0; p < s->npatch; p++)
+        patch(e, s->patch[p], e->p);
     uint32_t k = s->k;
     switch (s->kind) {
     case ST_READ:
@@ -847,6 +859,7 @@ struct jit {
     uint8_t *chain_check;
     struct jit_slot *slots;
     size_t nslots;
+    struct jit_slot *table;   /* JIT_TABLE entries */
     uint64_t compiled;
     struct em *em;        /* the compiler's scratch */
     FILE *perf_map;       /* SOFTVISOR_PERF_MAP set: /tmp/perf-PID.map for perf report */
@@ -901,32 +914,49 @@ static void epilogue(struct em *e)
  * to fill (or 0 when the loop must run first: jit_attn, the budget).
  * Every call out of compiled code that may change a key or raise an event
  * is followed by jit_sync(), so jit_gen and jit_attn are current here. */
-static void emit_chain_check(struct em *e)
+static void emit_chain_check(struct em *e, struct jit_slot *table)
 {
-    uint8_t *to_loop[4], *to_fill[4];
-    int nl = 0, nf = 0;
     mem_op(e, 1, 0, 0x03, RAX, R12, -1, 0, BC(cur_icount));
     mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
     mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_attn)); b1(e, 0);   /* cmp byte [attn], 0 */
-    to_loop[nl++] = jcc32(e, CC_NE);
+    uint8_t *to_loop1 = jcc32(e, CC_NE);
     ld(e, RCX, CPU(eip));
+    ld(e, RSI, CPU(jit_gen));
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
-    to_fill[nf++] = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(jit_gen));
-    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(gen));
-    to_fill[nf++] = jcc32(e, CC_NE);
+    uint8_t *try1 = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
+    uint8_t *try2 = jcc32(e, CC_NE);
+    uint8_t *found = e->p;
     mem_op(e, 0, 0, 0x8B, RCX, RDX, -1, 0, SLOT(n));                 /* ecx = n (zero-extended) */
     rr_op(e, 1, 0x03, RCX, RAX);                                     /* add rcx, rax */
     mem_op(e, 1, 0, 0x3B, RCX, RBX, -1, 0, CPU(jit_end));            /* cmp rcx, [jit_end] */
-    to_loop[nl++] = jcc32(e, CC_A);
+    uint8_t *to_loop2 = jcc32(e, CC_A);
     mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(block_hits));
     rr_op(e, 0, 0x33, RAX, RAX);
     b1(e, 0xC3);
-    for (int k = 0; k < nl; k++)
-        patch(e, to_loop[k], e->p);
+    /* the exit's slot does not match: the table entry for EIP */
+    patch(e, try1, e->p);
+    patch(e, try2, e->p);
+    rr_op(e, 1, 0x8B, R8, RDX);                                      /* r8 = the exit's slot */
+    rr_op(e, 0, 0x8B, RDX, RCX);
+    rr_op(e, 0, 0xC1, 5, RDX); b1(e, 12);                            /* shr edx, 12 */
+    rr_op(e, 0, 0x33, RDX, RCX);                                     /* xor edx, ecx */
+    rr_op(e, 0, 0x81, 4, RDX); b4(e, JIT_TABLE - 1);
+    rr_op(e, 0, 0x69, RDX, RDX); b4(e, (uint32_t)sizeof(struct jit_slot));   /* imul edx, edx, size */
+    movi64(e, R9, (uint64_t)(uintptr_t)table);
+    rr_op(e, 1, 0x03, RDX, R9);                                      /* add rdx, r9 */
+    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
+    uint8_t *fill1 = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
+    uint8_t *back = jcc32(e, CC_E);
+    patch(e, back, found);
+    patch(e, fill1, e->p);
+    rr_op(e, 1, 0x8B, RDX, R8);                                      /* fill the exit's slot */
+    movi(e, RAX, 1);
+    b1(e, 0xC3);
+    patch(e, to_loop1, e->p);
+    patch(e, to_loop2, e->p);
     rr_op(e, 0, 0x33, RDX, RDX);
-    for (int k = 0; k < nf; k++)
-        patch(e, to_fill[k], e->p);
     movi(e, RAX, 1);
     b1(e, 0xC3);
 }
@@ -1026,7 +1056,8 @@ struct jit *jit_create(void)
     }
     j->mem = m;
     j->slots = calloc(JIT_SLOTS, sizeof(*j->slots));
-    if (!j->slots) {
+    j->table = calloc(JIT_TABLE, sizeof(*j->table));
+    if (!j->slots || !j->table) {
         jit_free(j);
         return NULL;
     }
@@ -1035,7 +1066,7 @@ struct jit *jit_create(void)
     e->end = j->mem + JIT_BLOCK_MAX;
     e->overflow = 0;
     j->chain_check = e->p;
-    emit_chain_check(e);
+    emit_chain_check(e, j->table);
     j->base = j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
     if (getenv("SOFTVISOR_PERF_MAP")) {
         char name[64];
@@ -1058,6 +1089,7 @@ void jit_free(struct jit *j)
     if (j->perf_map)
         fclose(j->perf_map);
     free(j->slots);
+    free(j->table);
     free(j->em);
     free(j);
 }
@@ -1066,6 +1098,12 @@ void jit_reset(struct jit *j)
 {
     j->used = j->base;
     j->nslots = 0;
+    memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
+}
+
+struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip)
+{
+    return &j->table[(eip ^ (eip >> 12)) & (JIT_TABLE - 1)];
 }
 uint64_t jit_blocks_compiled(const struct jit *j) { return j->compiled; }
 uint64_t jit_bytes_used(const struct jit *j) { return j->used; }
