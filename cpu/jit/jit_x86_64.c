@@ -414,7 +414,9 @@ enum form {
     FM_NONE, FM_MOV_RR, FM_MOV_RI, FM_MOV_RM, FM_MOV_MR, FM_MOV_MI, FM_MOV_R8M, FM_MOV_M8R,
     FM_MOVZX_RM8, FM_MOVZX_RM16, FM_MOVZX_RR16, FM_MOV_R16M, FM_MOV_M16R, FM_LEA,
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
-    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET
+    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
+    FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
+    FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
 };
 
 /* Which inline form fits i, with its operands: a = destination register
@@ -432,6 +434,11 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     int mem = i->has_modrm && i->mod != 3, op = (i->opc >> 3) & 7;
     f->imm = i->imm;
     f->store = 1;
+    if (i->opc >= 0x190 && i->opc <= 0x19F) {
+        f->a = i->rm;
+        f->cc = i->opc & 0xF;
+        return mem ? FM_SETCC_M : FM_SETCC_R;
+    }
     if (i->opsize == 2) {
         switch (i->opc) {
         case 0x89: f->b = i->reg; return mem ? FM_MOV_M16R : FM_NONE;
@@ -461,6 +468,11 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
         f->a = R_EAX;
         return FM_ALU_RI;
     case 0x81: case 0x83:
+        if (i->reg == 2 || i->reg == 3) {
+            f->op = i->reg;
+            f->a = i->rm;
+            return mem ? FM_NONE : FM_ADCSBB_RI;
+        }
         if (!alu_op_ok(i->reg))
             return FM_NONE;
         f->op = i->reg;
@@ -476,6 +488,17 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     case 0xB8: case 0xB9: case 0xBA: case 0xBB: case 0xBC: case 0xBD: case 0xBE: case 0xBF:
         f->a = i->opc & 7;
         return FM_MOV_RI;
+    case 0x1AF: f->a = i->reg; f->b = i->rm; return mem ? FM_IMUL_RM : FM_IMUL_RR;
+    case 0x69: case 0x6B: f->a = i->reg; f->b = i->rm; return mem ? FM_IMUL_RMI : FM_IMUL_RRI;
+    case 0x140: case 0x141: case 0x142: case 0x143: case 0x144: case 0x145: case 0x146: case 0x147:
+    case 0x148: case 0x149: case 0x14A: case 0x14B: case 0x14C: case 0x14D: case 0x14E: case 0x14F:
+        f->a = i->reg; f->b = i->rm; f->cc = i->opc & 0xF;
+        return mem ? FM_CMOV_RM : FM_CMOV_RR;
+    case 0x11: case 0x19: f->op = op; f->a = i->rm; f->b = i->reg; return mem ? FM_NONE : FM_ADCSBB_RR;
+    case 0x13: case 0x1B: f->op = op; f->a = i->reg; f->b = i->rm; return mem ? FM_ADCSBB_RM : FM_ADCSBB_RR;
+    case 0x15: case 0x1D: f->op = op; f->a = R_EAX; return FM_ADCSBB_RI;
+    case 0xA1: return FM_MOV_EAX_MOFFS;
+    case 0xA3: return FM_MOV_MOFFS_EAX;
     case 0x1B6: f->a = i->reg; return mem ? FM_MOVZX_RM8 : FM_NONE;
     case 0x1B7: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM16 : FM_MOVZX_RR16;
     case 0xC1: case 0xD1:
@@ -491,11 +514,11 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
         f->op = (i->opc & 8) != 0;
         return FM_INCDEC;
     case 0xFF:
-        if (mem || i->reg > 1)
+        if (i->reg > 1)
             return FM_NONE;
         f->a = i->rm;
         f->op = i->reg;
-        return FM_INCDEC;
+        return mem ? FM_INCDEC_M : FM_INCDEC;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
         f->b = i->opc & 7;
         return FM_PUSH;
@@ -541,36 +564,112 @@ static void jump_to_eax(struct em *e, uint32_t k)
 
 static void chain_exit(struct em *e, uint32_t k);
 
-static void emit_jcc(struct em *e, uint32_t k, int cc)
+/* al = guest condition cc (0/1), from the lazy flags: the host's own
+ * flags after redoing a 32-bit CMP/SUB, logic op or ADD, or after loading
+ * EFLAGS when nothing is pending; ZF/SF of any 32-bit result; else
+ * cpu_cond(). Clobbers rax, rcx, rdx (and the caller-saved registers on the
+ * cpu_cond path). */
+static void emit_cond(struct em *e, int cc)
 {
-    uint32_t target = e->eip[k + 1] + e->insns[k].imm;
+    uint8_t *done[6];
+    int nd = 0;
     ld(e, RAX, CPU(lf_op));
-    b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);                /* cmp eax, SUB32 */
-    uint8_t *not_sub = jcc32(e, CC_NE);
-    ld(e, RAX, CPU(lf_op1));
-    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, CPU(lf_op2)); /* cmp eax, [lf_op2]: the guest's flags */
-    uint8_t *taken1 = jcc32(e, cc);
-    uint8_t *not1 = jmp32(e);
-    patch(e, not_sub, e->p);
-    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);              /* cmp eax, LOGIC32 */
-    uint8_t *generic = jcc32(e, CC_NE);
-    ld(e, RAX, CPU(lf_res));
-    rr_op(e, 0, 0x85, RAX, RAX);                         /* test eax, eax: CF = OF = 0 */
-    uint8_t *taken2 = jcc32(e, cc);
-    uint8_t *not2 = jmp32(e);
-    patch(e, generic, e->p);
+    b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);
+    uint8_t *n1 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_op1));
+    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(lf_op2));     /* cmp ecx, [op2] */
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);      /* setcc al */
+    done[nd++] = jmp32(e);
+    patch(e, n1, e->p);
+    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);
+    uint8_t *n2 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_res));
+    rr_op(e, 0, 0x85, RCX, RCX);
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+    done[nd++] = jmp32(e);
+    patch(e, n2, e->p);
+    b1(e, 0x3D); b4(e, LF_ADD | 2u << 4);
+    uint8_t *n3 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_op1));
+    mem_op(e, 0, 0, 0x03, RCX, RBX, -1, 0, CPU(lf_op2));     /* add ecx, [op2] */
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+    done[nd++] = jmp32(e);
+    patch(e, n3, e->p);
+    if (cc >> 1 == 2 || cc >> 1 == 4) {                       /* ZF, SF of any 32-bit result */
+        rr_op(e, 0, 0x8B, RDX, RAX);
+        rr_op(e, 0, 0xC1, 5, RDX); b1(e, 4);                  /* shr edx, 4 */
+        rr_op(e, 0, 0x83, 7, RDX); b1(e, 2);                  /* cmp edx, 2 */
+        uint8_t *n4 = jcc32(e, CC_NE);
+        ld(e, RCX, CPU(lf_res));
+        rr_op(e, 0, 0x85, RCX, RCX);
+        b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+        done[nd++] = jmp32(e);
+        patch(e, n4, e->p);
+    }
+    rr_op(e, 0, 0x85, RAX, RAX);                              /* LF_NONE: EFLAGS as they are */
+    uint8_t *n5 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(eflags));
+    rr_op(e, 0, 0x81, 4, RCX); b4(e, FL_ARITH);               /* only CF PF AF ZF SF OF reach the host */
+    b1(e, 0x51);                                              /* push rcx */
+    b1(e, 0x9D);                                              /* popfq */
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+    done[nd++] = jmp32(e);
+    patch(e, n5, e->p);
     rr_op(e, 1, 0x8B, RDI, RBX);
     movi(e, RSI, (uint32_t)cc);
     call_abs(e, (const void *)cpu_cond);
     rr_op(e, 0, 0x85, RAX, RAX);
-    uint8_t *taken3 = jcc32(e, CC_NE);
-    patch(e, not1, e->p);
-    patch(e, not2, e->p);
+    b1(e, 0x0F); b1(e, 0x95); b1(e, 0xC0);                    /* setne al */
+    for (int d = 0; d < nd; d++)
+        patch(e, done[d], e->p);
+}
+
+/* CF of the pending operation (ADC/SBB carry in). */
+static uint32_t jit_cf(struct cpu *c) { return (uint32_t)flags_cf_quick(c); }
+
+/* eax = a (ADC/SBB with carry in cin in ebp), ecx = b: the operation and
+ * its lazy flags; the result is left in eax. */
+static void emit_adcsbb(struct em *e, int sbb)
+{
+    rr_op(e, 0, 0x8B, RDX, RAX);                 /* edx = a */
+    b1(e, 0x0F); b1(e, 0xBA); b1(e, 0xE5); b1(e, 0);   /* bt ebp, 0: CF = cin */
+    rr_op(e, 0, sbb ? 0x19 : 0x11, RCX, RAX);    /* adc/sbb eax, ecx */
+    st(e, CPU(lf_op1), RDX);
+    st(e, CPU(lf_op2), RCX);
+    st(e, CPU(lf_res), RAX);
+    mem_op(e, 0, 0, 0x8D, RDX, RBP, -1, 0, (int32_t)((sbb ? LF_SUB : LF_ADD) | 2u << 4));  /* lea edx, [rbp + kind] */
+    st(e, CPU(lf_op), RDX);                      /* cin: LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1 */
+}
+
+static void emit_cf_to_ebp(struct em *e)
+{
+    rr_op(e, 1, 0x8B, RDI, RBX);
+    call_abs(e, (const void *)jit_cf);
+    rr_op(e, 0, 0x8B, RBP, RAX);
+}
+
+/* imul of eax by ecx: lazy flags as the interpreter's imul32 */
+static void emit_imul(struct em *e, int dst)
+{
+    rr_op(e, 0, 0xAF0F, RAX, RCX);               /* imul eax, ecx */
+    b1(e, 0x0F); b1(e, 0x90); b1(e, 0xC1);       /* seto cl */
+    rr_op(e, 0, 0xB60F, RCX, RCX);               /* movzx ecx, cl */
+    st(e, GREG(dst), RAX);
+    st(e, CPU(lf_res), RAX);
+    sti(e, CPU(lf_op1), 0);
+    st(e, CPU(lf_op2), RCX);
+    sti(e, CPU(lf_op), LF_MUL | 2u << 4);
+}
+
+static void emit_jcc(struct em *e, uint32_t k, int cc)
+{
+    uint32_t target = e->eip[k + 1] + e->insns[k].imm;
+    emit_cond(e, cc);
+    b1(e, 0x84); b1(e, 0xC0);                    /* test al, al */
+    uint8_t *taken = jcc32(e, CC_NE);
     sti(e, CPU(eip), e->eip[k + 1]);
     chain_exit(e, k);
-    patch(e, taken1, e->p);
-    patch(e, taken2, e->p);
-    patch(e, taken3, e->p);
+    patch(e, taken, e->p);
     movi(e, RAX, target);
     jump_to_eax(e, k);
     chain_exit(e, k);   /* one slot per direction */
@@ -597,7 +696,8 @@ static void jit_fold_cf(struct cpu *c)
     c->eflags = (c->eflags & ~FL_CF) | (flags_cf_quick(c) ? FL_CF : 0);
 }
 
-static void emit_incdec(struct em *e, const struct form_args *f)
+/* INC/DEC flags after the operation: a in ebp; CF folded first. */
+static void emit_incdec_flags(struct em *e, int dec)
 {
     ld(e, RAX, CPU(lf_op));
     rr_op(e, 0, 0x83, 4, RAX); b1(e, 0xF);               /* and eax, 15 */
@@ -611,13 +711,19 @@ static void emit_incdec(struct em *e, const struct form_args *f)
     patch(e, s1, e->p);
     patch(e, s2, e->p);
     patch(e, s3, e->p);
-    ld(e, RAX, GREG(f->a));
-    st(e, CPU(lf_op1), RAX);
-    mem_op(e, 0, 0, 0x8D, RCX, RAX, -1, 0, f->op ? -1 : 1);   /* lea ecx, [rax +- 1] */
-    st(e, GREG(f->a), RCX);
+    st(e, CPU(lf_op1), RBP);
+    mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
     st(e, CPU(lf_res), RCX);
     sti(e, CPU(lf_op2), 1);
-    sti(e, CPU(lf_op), (uint32_t)(f->op ? LF_DEC : LF_INC) | 2u << 4);
+    sti(e, CPU(lf_op), (uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
+}
+
+static void emit_incdec(struct em *e, const struct form_args *f)
+{
+    ld(e, RBP, GREG(f->a));
+    mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, f->op ? -1 : 1);
+    st(e, GREG(f->a), RCX);
+    emit_incdec_flags(e, f->op);
 }
 
 /* Instruction k in line; returns 0 when it has no inline form, 2 when it
@@ -724,6 +830,95 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_INCDEC:
         emit_incdec(e, &f);
+        break;
+    case FM_INCDEC_M:
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 4);
+        rr_op(e, 0, 0x8B, RBP, RAX);                 /* ebp = a */
+        mem_op(e, 0, 0, 0x8D, RDI, RAX, -1, 0, f.op ? -1 : 1);
+        emit_write(e, k, i->seg, 4);
+        emit_incdec_flags(e, f.op);
+        emit_mem_done(e, k);
+        break;
+    case FM_IMUL_RR: case FM_IMUL_RRI:
+        ld(e, RAX, GREG(fm == FM_IMUL_RR ? f.a : f.b));
+        if (fm == FM_IMUL_RR)
+            ld(e, RCX, GREG(f.b));
+        else
+            movi(e, RCX, f.imm);
+        emit_imul(e, f.a);
+        break;
+    case FM_IMUL_RM: case FM_IMUL_RMI:
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 4);
+        if (fm == FM_IMUL_RM)
+            ld(e, RCX, GREG(f.a));
+        else
+            movi(e, RCX, f.imm);
+        emit_imul(e, f.a);
+        emit_mem_done(e, k);
+        break;
+    case FM_CMOV_RR: case FM_CMOV_RM:
+        if (fm == FM_CMOV_RM) {
+            emit_ea(e, i);
+            emit_read(e, k, i->seg, 4);
+        } else {
+            ld(e, RAX, GREG(f.b));
+        }
+        rr_op(e, 0, 0x8B, RBP, RAX);                 /* the value, over the condition */
+        emit_cond(e, f.cc);
+        b1(e, 0x84); b1(e, 0xC0);                    /* test al, al */
+        {
+            uint8_t *skip = jcc32(e, CC_E);
+            st(e, GREG(f.a), RBP);
+            patch(e, skip, e->p);
+        }
+        if (fm == FM_CMOV_RM)
+            emit_mem_done(e, k);
+        break;
+    case FM_SETCC_R:
+        emit_cond(e, f.cc);
+        mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));   /* mov [reg8], al */
+        break;
+    case FM_SETCC_M:
+        emit_ea(e, i);
+        emit_cond(e, f.cc);
+        rr_op(e, 0, 0xB60F, RDI, RAX);               /* movzx edi, al */
+        emit_write(e, k, i->seg, 1);
+        emit_mem_done(e, k);
+        break;
+    case FM_ADCSBB_RR: case FM_ADCSBB_RI:
+        emit_cf_to_ebp(e);
+        ld(e, RAX, GREG(f.a));
+        if (fm == FM_ADCSBB_RR)
+            ld(e, RCX, GREG(f.b));
+        else
+            movi(e, RCX, f.imm);
+        emit_adcsbb(e, f.op == 3);
+        st(e, GREG(f.a), RAX);
+        break;
+    case FM_ADCSBB_RM:
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 4);
+        rr_op(e, 1, 0x8B, R15, RAX);                 /* b (the address is no longer needed) */
+        emit_cf_to_ebp(e);
+        rr_op(e, 0, 0x8B, RCX, R15);
+        ld(e, RAX, GREG(f.a));
+        emit_adcsbb(e, f.op == 3);
+        st(e, GREG(f.a), RAX);
+        emit_mem_done(e, k);
+        break;
+    case FM_MOV_EAX_MOFFS:
+        movi(e, R15, i->disp);
+        emit_read(e, k, i->seg, 4);
+        st(e, GREG(R_EAX), RAX);
+        emit_mem_done(e, k);
+        break;
+    case FM_MOV_MOFFS_EAX:
+        movi(e, R15, i->disp);
+        ld(e, RDI, GREG(R_EAX));
+        emit_write(e, k, i->seg, 4);
+        emit_mem_done(e, k);
         break;
     case FM_SHIFT:
         emit_shift(e, &f);
