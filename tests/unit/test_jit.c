@@ -343,7 +343,7 @@ static void chunk_inline(struct gen *g)
 {
     struct as *a = g->a;
     int w = wreg(g), r = anyreg(g);
-    switch (rnd(g, 24)) {
+    switch (rnd(g, 25)) {
     case 0: /* 89: rm <- reg; 8B: reg <- rm (the destination stays writable) */
         if (rnd(g, 2)) rr(g, 0x89, r, w); else rr(g, 0x8B, w, r);
         break;
@@ -392,6 +392,13 @@ static void chunk_inline(struct gen *g)
         if (rnd(g, 2)) chunk(g);
         E(a, 0x58 + w);
         break;
+    case 23: /* push esp; sub dword [esp], 16; pop esp; lea esp, [esp + 16] */
+        if (g->stack16) {   /* [esp] would be outside SS */
+            E(a, 0x54, 0x5C);
+            break;
+        }
+        E(a, 0x54, 0x83, 0x2C, 0x24, 0x10, 0x5C, 0x8D, 0x64, 0x24, 0x10);
+        break;
     default: /* PUSH; PUSH; POP; POP */
         E(a, 0x50 + r, 0x50 + anyreg(g), 0x58 + w, 0x58 + wreg(g));
         break;
@@ -403,7 +410,8 @@ static void chunk_handler(struct gen *g)
 {
     struct as *a = g->a;
     int w = wreg(g), r = anyreg(g);
-    switch (rnd(g, 26)) {
+    switch (rnd(g, 27)) {
+    case 26: OPM(g, 6, 0, 0xFF); OPM(g, 0, 1, 0x8F); break;                  /* push [m]; pop [m] */
     case 0: rr(g, rnd(g, 2) ? 0x11 : 0x19, r, w); break;                        /* adc/sbb */
     case 1: E(a, 0x83, (uint8_t)(0xC0 | (2 + rnd(g, 2)) << 3 | w), (uint8_t)rnd(g, 256)); break;
     case 2: OPM(g, w, 0, rnd(g, 2) ? 0x13 : 0x1B); break;
@@ -773,6 +781,10 @@ START_TEST(test_fault_in_compiled_code)
     uint32_t loop = a->n;
     if (f->pre)
         E(a, 0x41);
+    if (f->setup == 1 || f->setup == 2)   /* mov ecx, es:[esi + 0x100]: the TLB has the page past the limit */
+        E(a, 0x26, 0x8B, 0x8E, 0x00, 0x01, 0x00, 0x00);
+    if (f->setup == 3)                    /* mov ecx, es:[esi - 0x100] */
+        E(a, 0x26, 0x8B, 0x8E, 0x00, 0xFF, 0xFF, 0xFF);
     uint32_t at = a->n;
     emit(a, f->access, (size_t)f->alen);
     E(a, 0x01, 0xC3, 0x83, 0xC6, (uint8_t)f->step, 0x89, 0x1F, 0x83, 0xC7, 0x04);
