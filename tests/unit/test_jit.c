@@ -325,6 +325,10 @@ static struct memop pick_mem(struct gen *g, int reg, int write)
 static void op_mem(struct gen *g, const uint8_t *op, int nop, int reg, int write)
 {
     struct memop o = pick_mem(g, reg, write);
+    /* a segment override: ES flat, FS base 0x1000, GS base 0x800 limit 0x7FFFF, SS, DS */
+    static const uint8_t pfx[5] = { 0x26, 0x64, 0x65, 0x36, 0x3E };
+    if (rnd(g, 4) == 0)
+        E(g->a, pfx[rnd(g, g->stack16 ? 3 : 5)]);   /* SS: the 16-bit stack's limit is 64K */
     emit(g->a, op, (size_t)nop);
     emit(g->a, o.b, (size_t)o.n);
 }
@@ -410,8 +414,9 @@ static void chunk_handler(struct gen *g)
 {
     struct as *a = g->a;
     int w = wreg(g), r = anyreg(g);
-    switch (rnd(g, 27)) {
+    switch (rnd(g, 28)) {
     case 26: OPM(g, 6, 0, 0xFF); OPM(g, 0, 1, 0x8F); break;                  /* push [m]; pop [m] */
+    case 27: E(a, 0x67, 0x8B, (uint8_t)(w << 3 | (rnd(g, 2) ? 7 : 4))); break;  /* mov r, [bx] / [si] (a16) */
     case 0: rr(g, rnd(g, 2) ? 0x11 : 0x19, r, w); break;                        /* adc/sbb */
     case 1: E(a, 0x83, (uint8_t)(0xC0 | (2 + rnd(g, 2)) << 3 | w), (uint8_t)rnd(g, 256)); break;
     case 2: OPM(g, w, 0, rnd(g, 2) ? 0x13 : 0x1B); break;
@@ -435,11 +440,12 @@ static void chunk_handler(struct gen *g)
     case 20: E(a, 0x0F, 0x31); break;                                           /* rdtsc */
     case 21: /* string operations on the data area */
         E(a, 0x56, 0x8D, 0x7E, (uint8_t)rnd(g, 0x40));                          /* push esi; lea edi,[esi+d] */
-        switch (rnd(g, 5)) {
+        switch (rnd(g, 6)) {
         case 0: E(a, 0xA5); break;                                              /* movsd */
         case 1: E(a, 0xAA); break;                                              /* stosb */
         case 2: E(a, 0xAD); break;                                              /* lodsd */
-        case 3: E(a, 0xA6); break;                                              /* cmpsb */
+        case 3: E(a, rnd(g, 2) ? 0xA6 : 0xA7); break;                           /* cmpsb/cmpsd */
+        case 4: E(a, rnd(g, 2) ? 0xAF : 0xAE); break;                           /* scasd/scasb */
         default: E(a, 0xB9, (uint8_t)rnd(g, 9), 0, 0, 0, 0xF3, 0xA4); break;  /* mov ecx,n; rep movsb */
         }
         E(a, 0x5E);
@@ -529,6 +535,9 @@ static struct machine *random_machine(const struct env *env, const struct as *pr
         if (r != R_ESP)
             m->cpu.regs[r] = (uint32_t)rng_next(&s);
     m->cpu.regs[R_ESI] = DBASE;
+    m->cpu.segs[S_FS].base = 0x1000;
+    m->cpu.segs[S_GS].base = 0x800;
+    m->cpu.segs[S_GS].limit = 0x7FFFF;
     m->cpu.eflags = 0x2 | ((uint32_t)rng_next(&s) & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF));
     return m;
 }
