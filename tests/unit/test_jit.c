@@ -25,7 +25,8 @@
 #define PT2    0x62000u
 #define ALIAS  0x400000u   /* linear alias of the code page (PT2) */
 
-enum { CODE0 = 0x08, DATA0 = 0x10, CODE3 = 0x18, DATA3 = 0x20, TSSSEL = 0x28, CODE16 = 0x30 };
+enum { CODE0 = 0x08, DATA0 = 0x10, CODE3 = 0x18, DATA3 = 0x20, TSSSEL = 0x28, CODE16 = 0x30,
+       FSA = 0x38, FSB = 0x40 };
 
 struct machine {
     struct physmem pm;
@@ -79,6 +80,8 @@ static struct machine *machine_new(const struct env *env)
     put8(m, GDT + DATA3, mkdesc(0, 0xFFFFF, 0xF3, 0xC));
     put8(m, GDT + TSSSEL, mkdesc(TSS, 0x67, 0x8B, 0));
     put8(m, GDT + CODE16, mkdesc(CODE, 0xFFFF, 0x9B, 0));
+    put8(m, GDT + FSA, mkdesc(0x1000, 0xFFFFF, 0xF3, 0xC));   /* FS loads in the random programs */
+    put8(m, GDT + FSB, mkdesc(0x800, 0x7FFFF, 0xF3, 0x4));
     for (int v = 0; v < 32; v++) {
         uint32_t off = HANDLERS + 8u * (uint32_t)v;
         phys_write(&m->pm, off, 0xF4, 1);
@@ -414,8 +417,9 @@ static void chunk_handler(struct gen *g)
 {
     struct as *a = g->a;
     int w = wreg(g), r = anyreg(g);
-    switch (rnd(g, 28)) {
+    switch (rnd(g, 29)) {
     case 26: OPM(g, 6, 0, 0xFF); OPM(g, 0, 1, 0x8F); break;                  /* push [m]; pop [m] */
+    case 28: E(a, 0x6A, rnd(g, 2) ? FSA | 3 : FSB | 3, 0x0F, 0xA1); break;       /* push sel; pop fs */
     case 27: E(a, 0x67, 0x8B, (uint8_t)(w << 3 | (rnd(g, 2) ? 7 : 4))); break;  /* mov r, [bx] / [si] (a16) */
     case 0: rr(g, rnd(g, 2) ? 0x11 : 0x19, r, w); break;                        /* adc/sbb */
     case 1: E(a, 0x83, (uint8_t)(0xC0 | (2 + rnd(g, 2)) << 3 | w), (uint8_t)rnd(g, 256)); break;
@@ -1002,6 +1006,73 @@ static void code16_setup(struct machine *m, int k)
     c->regs[R_EBX] = 0x55AA;
 }
 
+/* ---- CR3 writes and INVLPG in a hot loop ---- */
+
+#define PD2 0x63000u
+#define PT3 0x64000u
+
+static void cr3_setup(struct machine *m, int k)
+{
+    (void)k;
+    struct cpu *c = &m->cpu;
+    for (uint32_t p = 0; p < 0x1000; p += 4) {
+        phys_write(&m->pm, PD2 + p, phys_read(&m->pm, PD + p, 4), 4);
+        phys_write(&m->pm, PT3 + p, phys_read(&m->pm, PT + p, 4), 4);
+    }
+    phys_write(&m->pm, PD2, PT3 | 7, 4);
+    phys_write(&m->pm, PT3 + 4 * 0x21, 0x24000 | 7, 4);   /* PD2: 0x21000 -> 0x24000 */
+    for (uint32_t p = DATA; p < DATA + 0x6000; p += 4)
+        phys_write(&m->pm, p, p * 0x9E3779B1u, 4);
+    c->regs[R_ESI] = 0x21010;
+    c->regs[R_EBX] = PD2;
+    c->regs[R_EDX] = PD;
+}
+
+/* L: mov eax, [esi]; add ecx, eax; mov [esi+8], ecx; mov cr3, ebx;
+ *    xchg ebx, edx; mov eax, [esi+4]; add edi, eax; inc dword [0x22020];
+ *    xor dword [PT + 0x88], 0x7000 (0x22000 <-> 0x25000); invlpg [0x22000];
+ *    mov eax, [0x22010]; add edi, eax; inc dword [0x22020]; dec ebp; jnz L */
+START_TEST(test_cr3_invlpg)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 30, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x8B, 0x06, 0x01, 0xC1, 0x89, 0x4E, 0x08, 0x0F, 0x22, 0xDB, 0x87, 0xDA, 0x8B, 0x46, 0x04, 0x01, 0xC7);
+    E(a, 0xFF, 0x05);
+    e32(a, 0x22020);
+    E(a, 0x81, 0x35);
+    e32(a, PT + 0x88);
+    e32(a, 0x7000);
+    E(a, 0x0F, 0x01, 0x3D);
+    e32(a, 0x22000);
+    E(a, 0x8B, 0x05);
+    e32(a, 0x22010);
+    E(a, 0x01, 0xC7, 0xFF, 0x05);
+    e32(a, 0x22020);
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, cr3_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "cr3/invlpg"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+        /* the increments went where the mapping of the moment said */
+        uint32_t n22 = 0, n25 = 0, pte = 0x22000;
+        for (int it = 1; it <= 30; it++) {
+            int pd = !(it & 1);   /* CR3 after this iteration's MOV CR3: PD2, PD, PD2, ... */
+            *(pd && pte == 0x25000 ? &n25 : &n22) += 1;
+            pte ^= 0x7000;
+            *(pd && pte == 0x25000 ? &n25 : &n22) += 1;
+        }
+        ck_assert_uint_gt(n25, 0);
+        ck_assert_uint_eq(phys_read(&p.a->pm, 0x22020, 4), 0x22020 * 0x9E3779B1u + n22);
+        ck_assert_uint_eq(phys_read(&p.a->pm, 0x25020, 4), 0x25020 * 0x9E3779B1u + n25);
+        pair_free(p);
+    }
+}
+END_TEST
+
 START_TEST(test_code16)
 {
     struct as prog;
@@ -1101,6 +1172,7 @@ Suite *jit_suite(void)
     tcase_add_loop_test(tc, test_self_modifying_code, 0, (int)(sizeof smc_cases / sizeof smc_cases[0]));
     tcase_add_loop_test(tc, test_code16, 0, 2);
     tcase_add_loop_test(tc, test_alias, 0, 2);
+    tcase_add_test(tc, test_cr3_invlpg);
     suite_add_tcase(s, tc);
     return s;
 }
