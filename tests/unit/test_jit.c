@@ -528,10 +528,11 @@ struct rcfg {
 };
 
 /* Sets up one machine for random program `seed`: code, data, registers. */
-static struct machine *random_machine(const struct env *env, const struct as *prog, uint64_t seed)
+static struct machine *random_machine(const struct env *env, const struct as *prog, uint64_t seed, uint32_t org)
 {
     struct machine *m = machine_new(env);
-    load_code(m, CODE, prog);
+    load_code(m, org, prog);
+    m->cpu.eip = org;
     uint64_t s = seed ^ 0xD1B54A32D192ED03ull;
     for (uint32_t p = DATA; p < DATA + 0x3000; p += 4)
         phys_write(&m->pm, p, (uint32_t)rng_next(&s), 4);
@@ -563,17 +564,19 @@ static void random_batch(int first, int n, int envsel)
         struct env env = random_envs[envsel >= 0 ? envsel : k % 3];
         static struct as prog;
         gen_program(&prog, (uint64_t)k, env.stack16, 6 + k % 25, 24 + (uint32_t)(k % 7));
-        struct machine *a = random_machine(&env, &prog, (uint64_t)k);
+        /* anywhere in the first code page, so that blocks end at the page end */
+        uint32_t org = CODE + (((uint32_t)k * 0x3A7u) & 0xFFF);
+        struct machine *a = random_machine(&env, &prog, (uint64_t)k, org);
         env.jit = 1;
-        struct machine *b = random_machine(&env, &prog, (uint64_t)k);
+        struct machine *b = random_machine(&env, &prog, (uint64_t)k, org);
         char tag[64];
         snprintf(tag, sizeof tag, "program %d (env %d)", k, envsel >= 0 ? envsel : k % 3);
         enum cpu_exit ex = run_both(a, b, (k & 1) ? (uint64_t)k + 77 : 0, tag);
         ck_assert_msg(ex == CPU_EXIT_HLT, "%s: did not halt (%d)", tag, ex);
         if (env.ring3)   /* HLT at CPL 3: #GP(0) */
-            check_fault(a, EXC_GP, 0, CODE + prog.n - 1);
+            check_fault(a, EXC_GP, 0, org + prog.n - 1);
         else
-            ck_assert_msg(a->cpu.eip == CODE + prog.n, "%s: stopped at %#x, not at the end", tag, a->cpu.eip);
+            ck_assert_msg(a->cpu.eip == org + prog.n, "%s: stopped at %#x, not at the end", tag, a->cpu.eip);
         jitted += compiled(b);
         machine_free(a);
         machine_free(b);
