@@ -185,6 +185,8 @@ static enum cpu_exit run_both(struct machine *a, struct machine *b, uint64_t chu
         snprintf(t, sizeof t, "%s (run %d, budget %llu)", tag, step, (unsigned long long)budget);
         ck_assert_msg(ra == rb, "%s: exit interp %d jit %d", t, ra, rb);
         compare(a, b, t);
+        if (ra == CPU_EXIT_REQUEST)   /* an OUT asked the loop to return: go on */
+            continue;
         if (ra != CPU_EXIT_BUDGET || !chunk_seed)
             break;
     }
@@ -1089,6 +1091,117 @@ START_TEST(test_code16)
 }
 END_TEST
 
+/* ---- real mode and virtual-8086 mode: 16-bit blocks with 66/67 ---- */
+
+static uint32_t rm_prog(struct as *a)
+{
+    a->n = 0;
+    E(a, 0x66, 0xBD, 40, 0, 0, 0);                 /* mov ebp, 40 */
+    uint32_t loop = a->n;
+    E(a, 0x67, 0x66, 0x8B, 0x06);                  /* mov eax, [esi] */
+    E(a, 0x66, 0x01, 0xC3);                        /* add ebx, eax */
+    E(a, 0x67, 0x66, 0x89, 0x5C, 0x37, 0x10);      /* mov [edi+esi+16], ebx */
+    E(a, 0x66, 0x83, 0xC6, 0x04);                  /* add esi, 4 */
+    E(a, 0x66, 0xC1, 0xE0, 0x03);                  /* shl eax, 3 */
+    E(a, 0x66, 0x50, 0x66, 0x5A);                  /* push eax; pop edx */
+    E(a, 0x67, 0x66, 0x8B, 0x4C, 0x24, 0xFC);      /* mov ecx, [esp-4] */
+    E(a, 0x67, 0x66, 0x8D, 0x44, 0x1E, 0x08);      /* lea eax, [esi+ebx+8] */
+    E(a, 0x8B, 0x3E, 0x00, 0x01);                  /* mov di, [0x100] */
+    E(a, 0x83, 0xE7, 0x7F);                        /* and di, 0x7F */
+    E(a, 0x66, 0x4D);                              /* dec ebp */
+    E(a, 0x66);
+    jcc_back(a, 5, loop);
+    uint32_t hlt = a->n;
+    E(a, 0xF4);
+    return hlt;
+}
+
+/* k = 0: real mode, 1: V86 (ring-0 handlers through the IDT and TSS) */
+static void rm_setup(struct machine *m, int k)
+{
+    struct cpu *c = &m->cpu;
+    if (k) {
+        c->eflags |= FL_VM;
+        c->cpl = 3;
+    } else {
+        cpu_set_cr0(c, c->cr0 & ~CR0_PE);
+    }
+    static const uint16_t sel[6] = { 0x2000, 0x1000, 0x3000, 0x2000, 0x2000, 0x2000 };
+    for (int s = 0; s < 6; s++) {
+        c->segs[s] = (struct seg){ sel[s], (uint32_t)sel[s] << 4, 0xFFFF, s == S_CS ? 0x9B : 0x93 };
+        if (k)
+            c->segs[s].flags = 0xF3;
+    }
+    c->eip = 0;
+    c->regs[R_ESP] = 0x8000;
+    c->regs[R_ESI] = 0x10;
+    c->regs[R_EDI] = 0x40;
+    for (uint32_t p = DATA; p < DATA + 0x1000; p += 4)
+        phys_write(&m->pm, p, p * 0x85EBCA6Bu, 4);
+}
+
+START_TEST(test_real_v86)
+{
+    struct as prog;
+    uint32_t hlt = rm_prog(&prog);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, rm_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 8 : 0, _i ? "v86" : "real mode"), CPU_EXIT_HLT);
+        if (_i)   /* HLT in V86 mode: #GP(0) to the ring-0 handler */
+            ck_assert_uint_eq(p.a->cpu.eip, HANDLERS + 8 * EXC_GP + 1);
+        else
+            ck_assert_uint_eq(p.a->cpu.eip, hlt + 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- exit requests from a handler inside a compiled block ---- */
+
+static void exit_on_out(void *opaque, uint16_t port, uint32_t value, int size)
+{
+    struct cpu *c = opaque;
+    (void)value; (void)size;
+    if (port == 0x80)
+        c->exit_request = 1;
+}
+
+static uint32_t port_in(void *opaque, uint16_t port, int size)
+{
+    (void)opaque;
+    return port * 3u + (uint32_t)size;
+}
+
+static void exit_setup(struct machine *m, int k)
+{
+    (void)k;
+    m->cpu.io_write = exit_on_out;
+    m->cpu.io_read = port_in;
+    m->cpu.io_opaque = &m->cpu;
+    m->cpu.regs[R_ESI] = DATA;
+}
+
+/* L: add eax, ebx; out 0x80, al; inc ebx; mov [esi], eax; in al, 0x71;
+ *    add esi, 4; out 0x81, al; dec ebp; jnz L */
+START_TEST(test_exit_request)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 30, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x01, 0xD8, 0xE6, 0x80, 0x43, 0x89, 0x06, 0xE4, 0x71, 0x83, 0xC6, 0x04, 0xE6, 0x81, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, exit_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 12 : 0, "exit request"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 9 + 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* ---- one code page at two linear addresses ---- */
 
 /* Runs the loop at CODE, then at ALIAS, then at CODE again (or starting at
@@ -1176,6 +1289,8 @@ Suite *jit_suite(void)
     tcase_add_loop_test(tc, test_code16, 0, 2);
     tcase_add_loop_test(tc, test_alias, 0, 2);
     tcase_add_test(tc, test_cr3_invlpg);
+    tcase_add_loop_test(tc, test_real_v86, 0, 2);
+    tcase_add_test(tc, test_exit_request);
     suite_add_tcase(s, tc);
     return s;
 }
