@@ -648,7 +648,7 @@ static void check_fault(struct machine *m, int vec, int err, uint32_t fault_eip)
 /* Jcc on every condition after every kind of flag-setting operation: per
  * condition, EAX/EBX from a table of edge values, the operation, then
  * "jcc +6; add edx, 1 << cc". */
-static const struct { const char *name; uint8_t b[8]; int n; } flag_ops[] = {
+static const struct { const char *name; uint8_t b[12]; int n; } flag_ops[] = {
     { "add", { 0x01, 0xD8 }, 2 },          { "or", { 0x09, 0xD8 }, 2 },
     { "and", { 0x21, 0xD8 }, 2 },          { "sub", { 0x29, 0xD8 }, 2 },
     { "xor", { 0x31, 0xD8 }, 2 },          { "cmp", { 0x39, 0xD8 }, 2 },
@@ -668,6 +668,19 @@ static const struct { const char *name; uint8_t b[8]; int n; } flag_ops[] = {
     { "sub; inc", { 0x29, 0xD8, 0x40 }, 3 }, { "cmp; mov", { 0x39, 0xD8, 0x89, 0xC1 }, 4 },
     { "test; lea", { 0x85, 0xC0, 0x8D, 0x48, 0x01 }, 5 }, { "inc; inc", { 0x40, 0x43 }, 2 },
     { "neg; dec", { 0xF7, 0xD8, 0x48 }, 3 }, { "sub8; inc", { 0x28, 0xD8, 0x40 }, 3 },
+    { "cmpxchg", { 0x0F, 0xB1, 0xCB }, 3 }, { "xadd", { 0x0F, 0xC1, 0xD8 }, 3 },
+    { "mul", { 0xF7, 0xE3 }, 2 },          { "daa", { 0x27 }, 1 },
+    { "das", { 0x2F }, 1 },                { "shld 7", { 0x0F, 0xA4, 0xD8, 7 }, 4 },
+    { "shrd cl", { 0x89, 0xD9, 0x0F, 0xAD, 0xD8 }, 5 }, { "rol 3", { 0xC1, 0xC0, 3 }, 3 },
+    { "rcr 1", { 0xD1, 0xD8 }, 2 },        { "bsf", { 0x0F, 0xBC, 0xC3 }, 3 },
+    { "bts", { 0x0F, 0xAB, 0xD8 }, 3 },    { "stc", { 0xF9 }, 1 },
+    { "cmc", { 0xF5 }, 1 },                { "clc", { 0xF8 }, 1 },
+    { "scasd", { 0xAF }, 1 },              { "cmpsb", { 0xA6 }, 1 },
+    { "adc; inc", { 0x11, 0xD8, 0x40 }, 3 }, { "sbb; dec", { 0x19, 0xD8, 0x48 }, 3 },
+    { "shl; inc", { 0xD1, 0xE0, 0x40 }, 3 }, { "imul; inc", { 0x0F, 0xAF, 0xC3, 0x40 }, 4 },
+    { "sahf; inc", { 0x9E, 0x40 }, 2 },    { "stc; dec", { 0xF9, 0x48 }, 2 },
+    { "sar 31; inc", { 0xC1, 0xF8, 31, 0x40 }, 4 }, { "cmp16 imm; dec", { 0x66, 0x83, 0xF8, 0x05, 0x48 }, 5 },
+    { "and; inc; inc", { 0x21, 0xD8, 0x40, 0x40 }, 4 }, { "popfd", { 0x53, 0x81, 0x24, 0x24, 0xD5, 0x08, 0, 0, 0x9D }, 9 },
 };
 
 static const uint32_t edges[] = { 0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF,
@@ -679,6 +692,7 @@ static void flags_setup(struct machine *m, int seed)
     for (uint32_t k = 0; k < 0x200; k++)
         phys_write(&m->pm, DATA + 4 * k, edges[rng_next(&s) % 16] + (rng_next(&s) % 4 == 0), 4);
     m->cpu.regs[R_ESI] = DATA;
+    m->cpu.regs[R_EDI] = DATA + 0x800;   /* SCAS/CMPS walk up from here */
     m->cpu.regs[R_EDX] = 0;
 }
 
