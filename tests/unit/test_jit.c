@@ -758,7 +758,8 @@ struct fault_case {
     int8_t step;           /* added to ESI per iteration */
     uint32_t esi;
     int setup;             /* 0: page 0x22000 absent, 1: DS limit 0x21FFF, 2: SS limit 0x21FFF,
-                            * 3: DS expand-down limit 0x20FFF, 4: page 0x21000 read-only */
+                            * 3: DS expand-down limit 0x20FFF, 4: page 0x21000 read-only,
+                            * 5: that and CR0.WP */
     int vec, err;
 };
 
@@ -777,6 +778,7 @@ static const struct fault_case fault_cases[] = {
     { "pf mov mem,imm", { 0, 0, 1, 0 }, { 0xC7, 0x06, 1, 2, 3, 4 }, 6, 1, 8, 0x21F00, 0, EXC_PF, PF_W },
     { "pf handler adc", { 0, 0, 1, 0 }, { 0x13, 0x06 }, 2, 1, 8, 0x21F00, 0, EXC_PF, 0 },
     { "pf write to read-only (user)", { 0, 1, 1, 0 }, { 0x01, 0x1E }, 2, 1, 8, 0x20F00, 4, EXC_PF, PF_P | PF_W | PF_U },
+    { "pf write to read-only (ring 0, CR0.WP)", { 0, 0, 1, 0 }, { 0x89, 0x06 }, 2, 1, 8, 0x20F00, 5, EXC_PF, PF_P | PF_W },
     { "gp ds limit", { 0, 0, 0, 0 }, { 0x8B, 0x06 }, 2, 1, 8, 0x21F00, 1, EXC_GP, 0 },
     { "gp ds limit crossing write", { 0, 0, 0, 0 }, { 0x89, 0x06 }, 2, 0, 12, 0x21F02, 1, EXC_GP, 0 },
     { "gp ds limit handler", { 0, 0, 0, 0 }, { 0x0F, 0xAF, 0x06 }, 3, 1, 8, 0x21F00, 1, EXC_GP, 0 },
@@ -797,6 +799,7 @@ static void fault_setup(struct machine *m, int k)
     case 1: c->segs[S_DS].limit = 0x21FFF; break;
     case 2: c->segs[S_SS].limit = 0x21FFF; break;
     case 3: c->segs[S_DS].limit = 0x20FFF; c->segs[S_DS].flags = (uint16_t)((c->segs[S_DS].flags & ~0xFu) | 7); break;
+    case 5: cpu_set_cr0(c, c->cr0 | CR0_WP); /* fall through */
     default: phys_write(&m->pm, PT + 4 * 0x21, 0x21000 | 5, 4); break;
     }
     for (uint32_t p = DATA; p < DATA + 0x2000; p += 4)
@@ -877,6 +880,47 @@ START_TEST(test_stack_fault)
         ck_assert_uint_gt(p.a->cpu.icount, 8 * 2);
         pair_free(p);
     }
+}
+END_TEST
+
+/* The same compiled block run at CPL 0, then at CPL 3 on a supervisor
+ * page: the code must pick the TLB of the privilege it runs at. */
+static void priv_setup(struct machine *m, int k)
+{
+    (void)k;
+    phys_write(&m->pm, PT + 4 * 0x21, 0x21000 | 3, 4);   /* supervisor only */
+    m->cpu.regs[R_ESI] = 0x21000;
+}
+
+START_TEST(test_privilege_change)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 20, 0, 0, 0);
+    uint32_t loop = a->n;
+    uint32_t at = a->n;
+    E(a, 0x8B, 0x06, 0x01, 0xC3, 0x89, 0x5E, 0x40, 0x83, 0xC6, 0x04, 0x4D);   /* mov eax,[esi]; add ebx,eax; mov [esi+64],ebx; add esi,4; dec ebp */
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, priv_setup, 0);
+    ck_assert_int_eq(run_both(p.a, p.b, 0, "ring 0"), CPU_EXIT_HLT);
+    ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+    for (int k = 0; k < 2; k++) {
+        struct machine *m = k ? p.b : p.a;
+        struct cpu *c = &m->cpu;
+        for (int s = 0; s < 6; s++)
+            cpu_desc_to_seg(&c->segs[s], DATA3 | 3, mkdesc(0, 0xFFFFF, 0xF3, 0xC));
+        cpu_desc_to_seg(&c->segs[S_CS], CODE3 | 3, mkdesc(0, 0xFFFFF, 0xFB, 0xC));
+        c->cpl = 3;
+        c->halted = 0;
+        c->eip = CODE;
+        c->regs[R_ESI] = 0x21000;
+        c->regs[R_ESP] = STACK;
+    }
+    ck_assert_int_eq(run_both(p.a, p.b, 0, "ring 3"), CPU_EXIT_HLT);
+    check_fault(p.a, EXC_PF, PF_P | PF_U, CODE + at);
+    ck_assert_uint_eq(p.a->cpu.cr2, 0x21000);
+    pair_free(p);
 }
 END_TEST
 
@@ -1295,6 +1339,7 @@ Suite *jit_suite(void)
     tc = tcase_create("faults");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_fault_in_compiled_code, 0, (int)(sizeof fault_cases / sizeof fault_cases[0]));
+    tcase_add_test(tc, test_privilege_change);
     tcase_add_loop_test(tc, test_stack_fault, 0, (int)(sizeof stack_cases / sizeof stack_cases[0]));
     suite_add_tcase(s, tc);
     tc = tcase_create("code");
