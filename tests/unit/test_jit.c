@@ -524,11 +524,6 @@ static void gen_program(struct as *a, uint64_t seed, int stack16, int nchunks, u
     E(a, 0xF4);
 }
 
-struct rcfg {
-    const char *name;
-    struct env env;
-};
-
 /* Sets up one machine for random program `seed`: code, data, registers. */
 static struct machine *random_machine(const struct env *env, const struct as *prog, uint64_t seed, uint32_t org)
 {
@@ -558,7 +553,8 @@ static const struct env random_envs[4] = {
 
 static void check_fault(struct machine *m, int vec, int err, uint32_t fault_eip);
 
-/* Programs seed 8 _i .. 8 _i + 7; odd seeds run on small budgets. */
+/* Programs first .. first + n - 1 (env k % 3, or envsel); odd ones run
+ * on small budgets. */
 static void random_batch(int first, int n, int envsel)
 {
     uint64_t jitted = 0;
@@ -623,8 +619,6 @@ static struct pair pair_new(struct env env, const struct as *prog, uint32_t at, 
 
 static void pair_free(struct pair p)
 {
-    if (getenv("JITDBG"))
-        fprintf(stderr, "compiled %llu icount %llu runs %llu hits %llu misses %llu\n", (unsigned long long)compiled(p.b), (unsigned long long)p.b->cpu.icount, (unsigned long long)p.b->cpu.blocks_run, (unsigned long long)p.b->cpu.block_hits, (unsigned long long)p.b->cpu.block_misses);
     ck_assert_msg(!b_has_jit() || compiled(p.b) > 0, "the JIT compiled nothing");
     machine_free(p.a);
     machine_free(p.b);
@@ -913,7 +907,8 @@ START_TEST(test_privilege_change)
         cpu_desc_to_seg(&c->segs[S_CS], CODE3 | 3, mkdesc(0, 0xFFFFF, 0xFB, 0xC));
         c->cpl = 3;
         c->halted = 0;
-        c->eip = CODE;
+        c->eip = CODE + loop;   /* straight into the compiled loop block */
+        c->regs[R_EBP] = 5;
         c->regs[R_ESI] = 0x21000;
         c->regs[R_ESP] = STACK;
     }
