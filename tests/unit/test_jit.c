@@ -33,7 +33,7 @@ struct machine {
     struct cpu cpu;
 };
 
-static int no_jit_said;
+static int no_jit_said;   /* cpu_set_jit(1) failed (set in each forked test) */
 
 /* ---- the machine ---- */
 
@@ -70,9 +70,8 @@ static struct machine *machine_new(const struct env *env)
     if (!env->jit) {
         ck_assert_int_eq(cpu_set_jit(c, 0), 0);
         ck_assert_ptr_null(c->jit);
-    } else if (cpu_set_jit(c, 1) < 0 && !no_jit_said) {
-        no_jit_said = 1;
-        printf("jit: no JIT on this host; the JIT-on runs are the interpreter\n");
+    } else if (cpu_set_jit(c, 1) < 0) {
+        no_jit_said = 1;   /* no JIT here: the JIT-on runs are the interpreter */
     }
     put8(m, GDT + CODE0, mkdesc(0, 0xFFFFF, 0x9B, 0xC));
     put8(m, GDT + DATA0, mkdesc(0, 0xFFFFF, 0x93, 0xC));
@@ -1319,6 +1318,9 @@ END_TEST
 Suite *jit_suite(void)
 {
     Suite *s = suite_create("jit");
+#ifndef SV_JIT_X86_64
+    printf("jit: no JIT on this host; the JIT-on runs are the interpreter\n");
+#endif
     TCase *tc = tcase_create("random");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_random_programs, 0, 16);
