@@ -1,0 +1,1350 @@
+/* The JIT (cpu/jit/) against the interpreter, differentially: the same
+ * program from the same state on two machines, one with the JIT off and one
+ * with it on, must end in the same registers, EFLAGS, memory, CR2, EIP,
+ * delivered exception and instruction count. Random loops of 32-bit code,
+ * faults inside compiled code, self-modifying code, 16-bit stacks and code,
+ * and a code page mapped at two linear addresses. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu/cpu.h"
+#include "cpu/jit/jit.h"
+
+#define RAM    0x200000u
+#define GDT    0x1000u
+#define IDT    0x2000u
+#define TSS    0x2800u
+#define HANDLERS 0x3000u   /* vector v: HLT at HANDLERS + 8 v */
+#define CODE   0x10000u
+#define DATA   0x20000u    /* data area: 0x20000-0x23000 */
+#define STACK  0x2F000u
+#define STACK0 0x9F000u    /* ring-0 stack (TSS ESP0) */
+#define PD     0x60000u
+#define PT     0x61000u
+#define PT2    0x62000u
+#define ALIAS  0x400000u   /* linear alias of the code page (PT2) */
+
+enum { CODE0 = 0x08, DATA0 = 0x10, CODE3 = 0x18, DATA3 = 0x20, TSSSEL = 0x28, CODE16 = 0x30,
+       FSA = 0x38, FSB = 0x40 };
+
+struct machine {
+    struct physmem pm;
+    struct cpu cpu;
+};
+
+static int no_jit_said;   /* cpu_set_jit(1) failed (set in each forked test) */
+
+/* ---- the machine ---- */
+
+static uint64_t mkdesc(uint32_t base, uint32_t limit, uint8_t access, uint8_t gd)
+{
+    return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 |
+           (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xF) << 48 |
+           (uint64_t)(gd & 0xF) << 52 | (uint64_t)(base >> 24) << 56;
+}
+
+static void put8(struct machine *m, uint32_t a, uint64_t d)
+{
+    phys_write(&m->pm, a, (uint32_t)d, 4);
+    phys_write(&m->pm, a + 4, (uint32_t)(d >> 32), 4);
+}
+
+struct env {
+    int jit;
+    int ring3;
+    int paging;
+    int stack16;     /* SS.B = 0, base 0x30000 */
+};
+
+/* Flat protected mode: GDT, IDT (every exception: an interrupt gate to a
+ * HLT), TSS with a ring-0 stack, optionally identity paging of all RAM
+ * (plus ALIAS -> the code page) and ring 3. */
+static struct machine *machine_new(const struct env *env)
+{
+    struct machine *m = calloc(1, sizeof(*m));
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(physmem_init(&m->pm, RAM), 0);
+    struct cpu *c = &m->cpu;
+    ck_assert_int_eq(cpu_init(c, &m->pm), 0);
+    if (!env->jit) {
+        ck_assert_int_eq(cpu_set_jit(c, 0), 0);
+        ck_assert_ptr_null(c->jit);
+    } else if (cpu_set_jit(c, 1) < 0) {
+        no_jit_said = 1;   /* no JIT here: the JIT-on runs are the interpreter */
+    }
+    put8(m, GDT + CODE0, mkdesc(0, 0xFFFFF, 0x9B, 0xC));
+    put8(m, GDT + DATA0, mkdesc(0, 0xFFFFF, 0x93, 0xC));
+    put8(m, GDT + CODE3, mkdesc(0, 0xFFFFF, 0xFB, 0xC));
+    put8(m, GDT + DATA3, mkdesc(0, 0xFFFFF, 0xF3, 0xC));
+    put8(m, GDT + TSSSEL, mkdesc(TSS, 0x67, 0x8B, 0));
+    put8(m, GDT + CODE16, mkdesc(CODE, 0xFFFF, 0x9B, 0));
+    put8(m, GDT + FSA, mkdesc(0x1000, 0xFFFFF, 0xF3, 0xC));   /* FS loads in the random programs */
+    put8(m, GDT + FSB, mkdesc(0x800, 0x7FFFF, 0xF3, 0x4));
+    for (int v = 0; v < 32; v++) {
+        uint32_t off = HANDLERS + 8u * (uint32_t)v;
+        phys_write(&m->pm, off, 0xF4, 1);
+        put8(m, IDT + 8u * (uint32_t)v, (uint64_t)(off & 0xFFFF) | (uint64_t)CODE0 << 16 |
+             (uint64_t)0x8E << 40 | (uint64_t)(off >> 16) << 48);
+    }
+    phys_write(&m->pm, TSS + 4, STACK0, 4);
+    phys_write(&m->pm, TSS + 8, DATA0, 4);
+    phys_write(&m->pm, TSS + 0x66, 0x68, 2);
+    cpu_set_cr0(c, c->cr0 | CR0_PE);
+    c->sys[SYS_GDTR].base = GDT;
+    c->sys[SYS_GDTR].limit = 0xFF;
+    c->sys[SYS_IDTR].base = IDT;
+    c->sys[SYS_IDTR].limit = 0xFF;
+    cpu_desc_to_seg(&c->sys[SYS_TR], TSSSEL, mkdesc(TSS, 0x67, 0x8B, 0));
+    int r3 = env->ring3;
+    for (int s = 0; s < 6; s++)
+        cpu_desc_to_seg(&c->segs[s], r3 ? DATA3 | 3 : DATA0, mkdesc(0, 0xFFFFF, r3 ? 0xF3 : 0x93, 0xC));
+    cpu_desc_to_seg(&c->segs[S_CS], r3 ? CODE3 | 3 : CODE0, mkdesc(0, 0xFFFFF, r3 ? 0xFB : 0x9B, 0xC));
+    c->cpl = r3 ? 3 : 0;
+    c->regs[R_ESP] = STACK;
+    if (env->stack16) {
+        c->segs[S_SS].base = 0x30000;
+        c->segs[S_SS].limit = 0xFFFF;
+        c->segs[S_SS].flags &= (uint16_t)~(SEGF_DB | SEGF_G);
+        c->regs[R_ESP] = 0xABCD8000u;
+    }
+    c->eflags = 0x2;
+    c->eip = CODE;
+    if (env->paging) {
+        phys_write(&m->pm, PD, PT | 7, 4);
+        phys_write(&m->pm, PD + 4, PT2 | 7, 4);
+        for (uint32_t p = 0; p < RAM >> 12; p++)
+            phys_write(&m->pm, PT + 4 * p, p << 12 | 7, 4);
+        phys_write(&m->pm, PT2, CODE | 7, 4);
+        cpu_set_cr3(c, PD);
+        cpu_set_cr0(c, c->cr0 | CR0_PG);
+    }
+    return m;
+}
+
+static void machine_free(struct machine *m)
+{
+    cpu_free(&m->cpu);
+    physmem_free(&m->pm);
+    free(m);
+}
+
+static void unmap_page(struct machine *m, uint32_t lin)
+{
+    phys_write(&m->pm, PT + 4 * (lin >> 12), 0, 4);
+}
+
+/* Every piece of architectural state the two runs must agree on. */
+static void compare(struct machine *a, struct machine *b, const char *tag)
+{
+    struct cpu *x = &a->cpu, *y = &b->cpu;
+    static const char *names[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+    for (int r = 0; r < 8; r++)
+        ck_assert_msg(x->regs[r] == y->regs[r], "%s: %s interp %#x jit %#x", tag, names[r],
+                      x->regs[r], y->regs[r]);
+    ck_assert_msg(x->eip == y->eip, "%s: eip interp %#x jit %#x", tag, x->eip, y->eip);
+    uint32_t fx = cpu_get_eflags(x), fy = cpu_get_eflags(y);
+    ck_assert_msg(fx == fy, "%s: eflags interp %#x jit %#x", tag, fx, fy);
+    ck_assert_msg(x->icount == y->icount, "%s: icount interp %llu jit %llu", tag,
+                  (unsigned long long)x->icount, (unsigned long long)y->icount);
+    ck_assert_msg(x->cr2 == y->cr2, "%s: cr2 interp %#x jit %#x", tag, x->cr2, y->cr2);
+    ck_assert_msg(x->halted == y->halted && x->shutdown == y->shutdown && x->cpl == y->cpl,
+                  "%s: halted/shutdown/cpl differ", tag);
+    for (int s = 0; s < 6; s++)
+        ck_assert_msg(x->segs[s].sel == y->segs[s].sel && x->segs[s].base == y->segs[s].base &&
+                      x->segs[s].limit == y->segs[s].limit && x->segs[s].flags == y->segs[s].flags,
+                      "%s: segment %d differs", tag, s);
+    if (memcmp(a->pm.ram, b->pm.ram, RAM)) {
+        uint32_t k = 0;
+        while (a->pm.ram[k] == b->pm.ram[k])
+            k++;
+        ck_abort_msg("%s: memory at %#x: interp %#x jit %#x", tag, k, a->pm.ram[k], b->pm.ram[k]);
+    }
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Runs both machines with the same budgets (one big one, or a seeded
+ * sequence of small ones that end inside blocks), comparing after each;
+ * returns the exit reason. */
+static enum cpu_exit run_both(struct machine *a, struct machine *b, uint64_t chunk_seed, const char *tag)
+{
+    enum cpu_exit ra = CPU_EXIT_BUDGET, rb;
+    char t[96];
+    for (int step = 0; step < 4000; step++) {
+        uint64_t budget = chunk_seed ? 1 + rng_next(&chunk_seed) % 48 : 200000;
+        ra = cpu_run(&a->cpu, budget);
+        rb = cpu_run(&b->cpu, budget);
+        snprintf(t, sizeof t, "%s (run %d, budget %llu)", tag, step, (unsigned long long)budget);
+        ck_assert_msg(ra == rb, "%s: exit interp %d jit %d", t, ra, rb);
+        compare(a, b, t);
+        if (ra == CPU_EXIT_REQUEST)   /* an OUT asked the loop to return: go on */
+            continue;
+        if (ra != CPU_EXIT_BUDGET || !chunk_seed)
+            break;
+    }
+    return ra;
+}
+
+static int b_has_jit(void) { return !no_jit_said; }
+
+static uint64_t compiled(const struct machine *m)
+{
+    return m->cpu.jit ? jit_blocks_compiled(m->cpu.jit) : 0;
+}
+
+/* ---- a little assembler ---- */
+
+struct as {
+    uint8_t b[8192];
+    uint32_t n;
+};
+#define E(a, ...) emit(a, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+static void emit(struct as *a, const uint8_t *p, size_t n)
+{
+    ck_assert_uint_le(a->n + n, sizeof a->b);
+    memcpy(a->b + a->n, p, n);
+    a->n += (uint32_t)n;
+}
+static void e32(struct as *a, uint32_t v) { E(a, v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF, v >> 24); }
+static uint32_t jcc_fwd(struct as *a, int cc)
+{
+    E(a, 0x0F, 0x80 + cc);
+    e32(a, 0);
+    return a->n;
+}
+static void here(struct as *a, uint32_t at)
+{
+    uint32_t rel = a->n - at;
+    memcpy(a->b + at - 4, &rel, 4);
+}
+static void jcc_back(struct as *a, int cc, uint32_t target)
+{
+    E(a, 0x0F, 0x80 + cc);
+    e32(a, target - (a->n + 4));
+}
+static void jmp_back(struct as *a, uint32_t target)
+{
+    E(a, 0xE9);
+    e32(a, target - (a->n + 4));
+}
+static void call_to(struct as *a, uint32_t target)
+{
+    E(a, 0xE8);
+    e32(a, target - (a->n + 4));
+}
+
+static void load_code(struct machine *m, uint32_t at, const struct as *a)
+{
+    phys_write_block(&m->pm, at, a->b, a->n);
+}
+
+/* ---- random programs ---- */
+
+static const int wregs[5] = { R_EAX, R_ECX, R_EDX, R_EBX, R_EDI };   /* ESI: data, EBP: counter */
+#define DBASE 0x20F80u
+
+struct gen {
+    struct as *a;
+    uint64_t s;
+    int stack16;
+    int in_sub;
+    uint32_t sub_at[2];   /* subroutines (0: none yet) */
+};
+
+static unsigned rnd(struct gen *g, unsigned n) { return (unsigned)(rng_next(&g->s) % n); }
+static int wreg(struct gen *g) { return wregs[rnd(g, 5)]; }
+static int anyreg(struct gen *g) { return (int)rnd(g, 8); }
+
+/* A memory operand with ModRM.reg = reg: emits the masking of an index
+ * register first (its own instruction) and returns the ModRM/SIB/disp bytes
+ * in mb. The addresses stay in 0x20E00-0x21400 (crossing a page), or on
+ * the stack for reads. */
+struct memop {
+    uint8_t b[6];
+    int n;
+};
+static struct memop pick_mem(struct gen *g, int reg, int write)
+{
+    struct memop o = { { 0 }, 0 };
+    unsigned mode = rnd(g, write || g->stack16 ? 7 : 8);
+    int idx = wreg(g), sc = (int)rnd(g, 4);
+    if (mode == 2 || mode == 3 || mode == 6) {
+        E(g->a, 0x83, 0xE0 | idx, 0x3F);                 /* and idx, 0x3F */
+        if (rnd(g, 2))
+            E(g->a, 0x83, 0xC0 | idx, (uint8_t)rnd(g, 4)); /* add idx, 0-3: misalign */
+    }
+    int8_t d8 = (int8_t)(rnd(g, 256) - 128);
+    uint32_t d32 = (uint32_t)((int)rnd(g, 0x200) - 0x100);
+    switch (mode) {
+    case 0:
+        o.b[o.n++] = (uint8_t)(0x40 | reg << 3 | 6);
+        o.b[o.n++] = (uint8_t)d8;
+        break;
+    case 7:   /* [esp + small]: reads of the stack */
+        o.b[o.n++] = (uint8_t)(0x40 | reg << 3 | 4);
+        o.b[o.n++] = 0x24;
+        o.b[o.n++] = (uint8_t)rnd(g, 0x20);
+        break;
+    case 1:
+        o.b[o.n++] = (uint8_t)(0x80 | reg << 3 | 6);
+        memcpy(o.b + o.n, &d32, 4);
+        o.n += 4;
+        break;
+    case 2:
+        o.b[o.n++] = (uint8_t)(0x40 | reg << 3 | 4);
+        o.b[o.n++] = (uint8_t)(sc << 6 | idx << 3 | 6);
+        o.b[o.n++] = (uint8_t)d8;
+        break;
+    case 3: {
+        uint32_t d = DBASE + d32;
+        o.b[o.n++] = (uint8_t)(reg << 3 | 4);
+        o.b[o.n++] = (uint8_t)(sc << 6 | idx << 3 | 5);
+        memcpy(o.b + o.n, &d, 4);
+        o.n += 4;
+        break;
+    }
+    case 4: case 5: {
+        uint32_t d = DBASE + d32 + (mode == 5 ? 0x80 : 0);   /* 5: around the page end */
+        o.b[o.n++] = (uint8_t)(reg << 3 | 5);
+        memcpy(o.b + o.n, &d, 4);
+        o.n += 4;
+        break;
+    }
+    default:
+        o.b[o.n++] = (uint8_t)(reg << 3 | 4);
+        o.b[o.n++] = (uint8_t)(sc << 6 | idx << 3 | 6);
+        break;
+    }
+    return o;
+}
+
+/* opcode bytes (up to 3), then the memory operand */
+static void op_mem(struct gen *g, const uint8_t *op, int nop, int reg, int write)
+{
+    struct memop o = pick_mem(g, reg, write);
+    /* a segment override: ES flat, FS base 0x1000, GS base 0x800 limit 0x7FFFF, SS, DS */
+    static const uint8_t pfx[5] = { 0x26, 0x64, 0x65, 0x36, 0x3E };
+    if (rnd(g, 4) == 0)
+        E(g->a, pfx[rnd(g, g->stack16 ? 3 : 5)]);   /* SS: the 16-bit stack's limit is 64K */
+    emit(g->a, op, (size_t)nop);
+    emit(g->a, o.b, (size_t)o.n);
+}
+#define OPM(g, reg, wr, ...) op_mem(g, (const uint8_t[]){ __VA_ARGS__ }, \
+                                    sizeof((const uint8_t[]){ __VA_ARGS__ }), reg, wr)
+static void rr(struct gen *g, uint8_t op, int reg, int rm) { E(g->a, op, (uint8_t)(0xC0 | reg << 3 | rm)); }
+
+static const uint8_t alu_rm[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x85, 0x11, 0x19 };
+static const uint8_t alu_r[] = { 0x03, 0x0B, 0x23, 0x2B, 0x33, 0x3B, 0x13, 0x1B };
+
+static void chunk(struct gen *g);
+
+/* One instruction (or a short self-contained group) of the 32-bit forms
+ * the JIT inlines. */
+static void chunk_inline(struct gen *g)
+{
+    struct as *a = g->a;
+    int w = wreg(g), r = anyreg(g);
+    switch (rnd(g, 25)) {
+    case 0: /* 89: rm <- reg; 8B: reg <- rm (the destination stays writable) */
+        if (rnd(g, 2)) rr(g, 0x89, r, w); else rr(g, 0x8B, w, r);
+        break;
+    case 1: E(a, 0xB8 + w); e32(a, (uint32_t)rng_next(&g->s)); break;
+    case 2: OPM(g, w, 0, 0x8B); break;
+    case 3: OPM(g, r, 1, 0x89); break;
+    case 4: { struct memop o = pick_mem(g, 0, 1); E(a, 0xC7); emit(a, o.b, (size_t)o.n);
+              e32(a, (uint32_t)rng_next(&g->s)); break; }
+    case 5: OPM(g, (int)rnd(g, 8), 0, 0x8A); break;
+    case 6: OPM(g, (int)rnd(g, 8), 1, 0x88); break;
+    case 7: OPM(g, w, 0, 0x0F, 0xB6); break;
+    case 8: OPM(g, w, 0, 0x0F, 0xB7); break;
+    case 9: E(a, 0x0F, 0xB7, (uint8_t)(0xC0 | w << 3 | r)); break;
+    case 10: OPM(g, w, 0, 0x66, 0x8B); break;
+    case 11: OPM(g, r, 1, 0x66, 0x89); break;
+    case 12: OPM(g, w, 0, 0x8D); break;
+    case 13: { uint8_t op = alu_rm[rnd(g, 7)];   /* rm is the destination */
+               rr(g, op, r, (op == 0x39 || op == 0x85) ? r ^ (int)rnd(g, 8) : w); break; }
+    case 14: rr(g, alu_r[rnd(g, 6)], w, r); break;
+    case 15: { int op = (int)rnd(g, 8); if (op == 2 || op == 3) op = 7;
+               if (rnd(g, 2)) { E(a, 0x81, (uint8_t)(0xC0 | op << 3 | w)); e32(a, (uint32_t)rng_next(&g->s)); }
+               else E(a, 0x83, (uint8_t)(0xC0 | op << 3 | w), (uint8_t)rnd(g, 256));
+               break; }
+    case 16: { int op = (int)rnd(g, 8);
+               if (op == 2 || op == 3) { E(a, 0xA9); e32(a, (uint32_t)rng_next(&g->s)); break; }
+               E(a, (uint8_t)(op << 3 | 5)); e32(a, (uint32_t)rng_next(&g->s)); break; }
+    case 17: OPM(g, r, 1, alu_rm[rnd(g, 7)]); break;
+    case 18: OPM(g, w, 0, alu_r[rnd(g, 6)]); break;
+    case 19: { int op = (int)rnd(g, 8); if (op == 2 || op == 3) op = 0;
+               if (rnd(g, 2)) { OPM(g, op, 1, 0x81); e32(a, (uint32_t)rng_next(&g->s)); }
+               else { OPM(g, op, 1, 0x83); E(a, (uint8_t)rnd(g, 256)); }
+               break; }
+    case 20: switch (rnd(g, 3)) {
+             case 0: E(a, 0x40 + w); break;
+             case 1: E(a, 0x48 + w); break;
+             default: E(a, 0xFF, (uint8_t)(0xC0 | rnd(g, 2) << 3 | w)); break;
+             } break;
+    case 21: { static const uint8_t sh[3] = { 4, 5, 7 };
+               if (rnd(g, 4)) E(a, 0xC1, (uint8_t)(0xC0 | sh[rnd(g, 3)] << 3 | w), (uint8_t)rnd(g, 33));
+               else E(a, 0xD1, (uint8_t)(0xC0 | sh[rnd(g, 3)] << 3 | w));
+               break; }
+    case 22: /* PUSH; something; POP */
+        if (rnd(g, 3)) E(a, 0x50 + r);
+        else if (rnd(g, 2)) { E(a, 0x68); e32(a, (uint32_t)rng_next(&g->s)); }
+        else E(a, 0x6A, (uint8_t)rnd(g, 256));
+        if (rnd(g, 2)) chunk(g);
+        E(a, 0x58 + w);
+        break;
+    case 23: /* push esp; sub dword [esp], 16; pop esp; lea esp, [esp + 16] */
+        if (g->stack16) {   /* [esp] would be outside SS */
+            E(a, 0x54, 0x5C);
+            break;
+        }
+        E(a, 0x54, 0x83, 0x2C, 0x24, 0x10, 0x5C, 0x8D, 0x64, 0x24, 0x10);
+        break;
+    default: /* PUSH; PUSH; POP; POP */
+        E(a, 0x50 + r, 0x50 + anyreg(g), 0x58 + w, 0x58 + wreg(g));
+        break;
+    }
+}
+
+/* Forms that go through the handlers. */
+static void chunk_handler(struct gen *g)
+{
+    struct as *a = g->a;
+    int w = wreg(g), r = anyreg(g);
+    switch (rnd(g, 29)) {
+    case 26: OPM(g, 6, 0, 0xFF); OPM(g, 0, 1, 0x8F); break;                  /* push [m]; pop [m] */
+    case 28: E(a, 0x6A, rnd(g, 2) ? FSA | 3 : FSB | 3, 0x0F, 0xA1); break;       /* push sel; pop fs */
+    case 27: E(a, 0x67, 0x8B, (uint8_t)(w << 3 | (rnd(g, 2) ? 7 : 4))); break;  /* mov r, [bx] / [si] (a16) */
+    case 0: rr(g, rnd(g, 2) ? 0x11 : 0x19, r, w); break;                        /* adc/sbb */
+    case 1: E(a, 0x83, (uint8_t)(0xC0 | (2 + rnd(g, 2)) << 3 | w), (uint8_t)rnd(g, 256)); break;
+    case 2: OPM(g, w, 0, rnd(g, 2) ? 0x13 : 0x1B); break;
+    case 3: E(a, 0x0F, 0xAF, (uint8_t)(0xC0 | w << 3 | r)); break;              /* imul r, r */
+    case 4: OPM(g, w, 0, 0x6B); E(a, (uint8_t)rnd(g, 256)); break;
+    case 5: rr(g, (uint8_t)(rnd(g, 8) << 3 | rnd(g, 2) * 2), (int)rnd(g, 8), (int)rnd(g, 8)); break; /* byte ALU rr */
+    case 6: OPM(g, (int)rnd(g, 8), 1, 0x00 | (uint8_t)(rnd(g, 8) << 3)); break;
+    case 7: E(a, 0x80, (uint8_t)(0xC0 | rnd(g, 8) << 3 | rnd(g, 8)), (uint8_t)rnd(g, 256)); break;
+    case 8: E(a, 0x0F, (uint8_t)(0x90 + rnd(g, 16)), (uint8_t)(0xC0 | rnd(g, 8))); break;  /* setcc r8 */
+    case 9: OPM(g, 0, 1, 0x0F, (uint8_t)(0x90 + rnd(g, 16))); break;
+    case 10: E(a, 0x0F, (uint8_t)(0x40 + rnd(g, 16)), (uint8_t)(0xC0 | w << 3 | r)); break;  /* cmovcc */
+    case 11: OPM(g, w, 0, 0x0F, (uint8_t)(0x40 + rnd(g, 16))); break;
+    case 12: rr(g, 0x87, w, wreg(g)); break;                                    /* xchg */
+    case 13: OPM(g, w, 1, 0x87); break;
+    case 14: E(a, 0xD3, (uint8_t)(0xC0 | rnd(g, 8) << 3 | w)); break;           /* shifts by CL */
+    case 15: E(a, 0xC1, (uint8_t)(0xC0 | rnd(g, 4) << 3 | w), (uint8_t)rnd(g, 40)); break; /* rol/ror/rcl/rcr */
+    case 16: E(a, 0xF7, (uint8_t)(0xC0 | (2 + rnd(g, 2)) << 3 | w)); break;     /* not/neg */
+    case 17: OPM(g, (int)rnd(g, 2), 1, 0xFF); break;                            /* inc/dec [m] */
+    case 18: E(a, rnd(g, 2) ? 0x99 : 0x98); break;                              /* cdq/cwde */
+    case 19: E(a, 0x9C, 0x58 + w); break;                                       /* pushfd; pop */
+    case 20: E(a, 0x0F, 0x31); break;                                           /* rdtsc */
+    case 21: /* string operations on the data area */
+        E(a, 0x56, 0x8D, 0x7E, (uint8_t)rnd(g, 0x40));                          /* push esi; lea edi,[esi+d] */
+        switch (rnd(g, 6)) {
+        case 0: E(a, 0xA5); break;                                              /* movsd */
+        case 1: E(a, 0xAA); break;                                              /* stosb */
+        case 2: E(a, 0xAD); break;                                              /* lodsd */
+        case 3: E(a, rnd(g, 2) ? 0xA6 : 0xA7); break;                           /* cmpsb/cmpsd */
+        case 4: E(a, rnd(g, 2) ? 0xAF : 0xAE); break;                           /* scasd/scasb */
+        default: E(a, 0xB9, (uint8_t)rnd(g, 9), 0, 0, 0, 0xF3, 0xA4); break;  /* mov ecx,n; rep movsb */
+        }
+        E(a, 0x5E);
+        break;
+    case 22: E(a, 0x66, (uint8_t)(rnd(g, 8) << 3 | 1), (uint8_t)(0xC0 | r << 3 | w)); break; /* 16-bit ALU */
+    case 23: OPM(g, r, 1, 0x66, (uint8_t)(rnd(g, 8) << 3 | 1)); break;
+    case 24: E(a, 0x0F, 0xBA, (uint8_t)(0xC0 | (4 + rnd(g, 4)) << 3 | w), (uint8_t)rnd(g, 64)); break; /* bt* */
+    default: E(a, 0x0F, (uint8_t)(0xBC + rnd(g, 2)), (uint8_t)(0xC0 | w << 3 | r)); break; /* bsf/bsr */
+    }
+}
+
+static void chunk(struct gen *g)
+{
+    unsigned k = rnd(g, 20);
+    if (k < 11)
+        chunk_inline(g);
+    else if (k < 19 || g->in_sub || !g->sub_at[1])
+        chunk_handler(g);
+    else
+        call_to(g->a, g->sub_at[rnd(g, 2)]);
+}
+
+/* A chunk, and sometimes a Jcc (any condition) or JMP over the next one. */
+static void chunk_and_branch(struct gen *g)
+{
+    struct as *a = g->a;
+    chunk(g);
+    unsigned k = rnd(g, 10);
+    if (k >= 4)
+        return;
+    int cc = (int)rnd(g, 16);
+    if (k == 3) {
+        uint32_t at = jcc_fwd(a, cc);
+        chunk(g);
+        here(a, at);
+        return;
+    }
+    E(a, k == 0 ? 0xEB : (uint8_t)(0x70 + cc), 0);
+    uint32_t at = a->n;
+    chunk(g);
+    ck_assert_uint_lt(a->n - at, 128);
+    a->b[at - 1] = (uint8_t)(a->n - at);
+}
+
+/* jmp main; sub0: ... ret; sub1: ... ret; main: mov ebp, iters;
+ * L: chunks; dec ebp; jnz L; hlt */
+static void gen_program(struct as *a, uint64_t seed, int stack16, int nchunks, uint32_t iters)
+{
+    struct gen g = { a, seed * 0x9E3779B97F4A7C15ull + 1, stack16, 0, { 0, 0 } };
+    a->n = 0;
+    E(a, 0xE9);
+    e32(a, 0);
+    uint32_t to_main = a->n;
+    g.in_sub = 1;
+    for (int s = 0; s < 2; s++) {
+        g.sub_at[s] = a->n;
+        for (int k = 0, n = 1 + (int)rnd(&g, 5); k < n; k++)
+            chunk_and_branch(&g);
+        E(a, 0xC3);
+    }
+    g.in_sub = 0;
+    here(a, to_main);
+    E(a, 0xBD);
+    e32(a, iters);
+    uint32_t loop = a->n;
+    for (int k = 0; k < nchunks; k++)
+        chunk_and_branch(&g);
+    E(a, 0x4D);                                   /* dec ebp */
+    jcc_back(a, 5, loop);                         /* jnz */
+    E(a, 0xF4);
+}
+
+/* Sets up one machine for random program `seed`: code, data, registers. */
+static struct machine *random_machine(const struct env *env, const struct as *prog, uint64_t seed, uint32_t org)
+{
+    struct machine *m = machine_new(env);
+    load_code(m, org, prog);
+    m->cpu.eip = org;
+    uint64_t s = seed ^ 0xD1B54A32D192ED03ull;
+    for (uint32_t p = DATA; p < DATA + 0x3000; p += 4)
+        phys_write(&m->pm, p, (uint32_t)rng_next(&s), 4);
+    for (int r = 0; r < 8; r++)
+        if (r != R_ESP)
+            m->cpu.regs[r] = (uint32_t)rng_next(&s);
+    m->cpu.regs[R_ESI] = DBASE;
+    m->cpu.segs[S_FS].base = 0x1000;
+    m->cpu.segs[S_GS].base = 0x800;
+    m->cpu.segs[S_GS].limit = 0x7FFFF;
+    m->cpu.eflags = 0x2 | ((uint32_t)rng_next(&s) & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF));
+    return m;
+}
+
+static const struct env random_envs[4] = {
+    { 0, 0, 0, 0 },   /* ring 0, no paging */
+    { 0, 1, 1, 0 },   /* ring 3, paging: the user TLB */
+    { 0, 0, 1, 0 },   /* ring 0, paging */
+    { 0, 0, 0, 1 },   /* 16-bit stack: PUSH/POP/CALL/RET through the handlers */
+};
+
+static void check_fault(struct machine *m, int vec, int err, uint32_t fault_eip);
+
+/* Programs first .. first + n - 1 (env k % 3, or envsel); odd ones run
+ * on small budgets. */
+static void random_batch(int first, int n, int envsel)
+{
+    for (int k = first; k < first + n; k++) {
+        struct env env = random_envs[envsel >= 0 ? envsel : k % 3];
+        static struct as prog;
+        gen_program(&prog, (uint64_t)k, env.stack16, 6 + k % 25, 24 + (uint32_t)(k % 7));
+        /* anywhere in the first code page, so that blocks end at the page end */
+        uint32_t org = CODE + (((uint32_t)k * 0x3A7u) & 0xFFF);
+        struct machine *a = random_machine(&env, &prog, (uint64_t)k, org);
+        env.jit = 1;
+        struct machine *b = random_machine(&env, &prog, (uint64_t)k, org);
+        char tag[64];
+        snprintf(tag, sizeof tag, "program %d (env %d)", k, envsel >= 0 ? envsel : k % 3);
+        enum cpu_exit ex = run_both(a, b, (k & 1) ? (uint64_t)k + 77 : 0, tag);
+        ck_assert_msg(ex == CPU_EXIT_HLT, "%s: did not halt (%d)", tag, ex);
+        if (env.ring3)   /* HLT at CPL 3: #GP(0) */
+            check_fault(a, EXC_GP, 0, org + prog.n - 1);
+        else
+            ck_assert_msg(a->cpu.eip == org + prog.n, "%s: stopped at %#x, not at the end", tag, a->cpu.eip);
+        if (b_has_jit())   /* the loop ran more than JIT_HOT times */
+            ck_assert_msg(compiled(b) > 0, "%s: the JIT compiled nothing", tag);
+        machine_free(a);
+        machine_free(b);
+    }
+}
+
+START_TEST(test_random_programs)
+{
+    random_batch(_i * 10, 10, -1);
+}
+END_TEST
+
+START_TEST(test_random_programs_stack16)
+{
+    random_batch(1000 + _i * 10, 10, 3);
+}
+END_TEST
+
+/* ---- hand-written programs ---- */
+
+struct pair {
+    struct machine *a, *b;   /* interpreter, JIT */
+};
+
+static struct pair pair_new(struct env env, const struct as *prog, uint32_t at, void (*setup)(struct machine *, int),
+                            int arg)
+{
+    struct pair p;
+    for (int k = 0; k < 2; k++) {
+        env.jit = k;
+        struct machine *m = machine_new(&env);
+        load_code(m, at, prog);
+        m->cpu.eip = at;
+        if (setup)
+            setup(m, arg);
+        *(k ? &p.b : &p.a) = m;
+    }
+    return p;
+}
+
+static void pair_free(struct pair p)
+{
+    ck_assert_msg(!b_has_jit() || compiled(p.b) > 0, "the JIT compiled nothing");
+    machine_free(p.a);
+    machine_free(p.b);
+}
+
+/* The interpreter's machine ended in exception handler `vec` with error
+ * code err (-1: none), for the instruction at fault_eip. */
+static void check_fault(struct machine *m, int vec, int err, uint32_t fault_eip)
+{
+    struct cpu *c = &m->cpu;
+    ck_assert_msg(c->halted && c->eip == HANDLERS + 8u * (uint32_t)vec + 1,
+                  "not in handler %d: eip %#x", vec, c->eip);
+    uint32_t sp = c->regs[R_ESP];
+    if (err >= 0) {
+        ck_assert_uint_eq(phys_read(&m->pm, sp, 4), (uint32_t)err);
+        sp += 4;
+    }
+    ck_assert_uint_eq(phys_read(&m->pm, sp, 4), fault_eip);
+}
+
+/* Jcc on every condition after every kind of flag-setting operation: per
+ * condition, EAX/EBX from a table of edge values, the operation, then
+ * "jcc +6; add edx, 1 << cc". */
+static const struct { const char *name; uint8_t b[12]; int n; } flag_ops[] = {
+    { "add", { 0x01, 0xD8 }, 2 },          { "or", { 0x09, 0xD8 }, 2 },
+    { "and", { 0x21, 0xD8 }, 2 },          { "sub", { 0x29, 0xD8 }, 2 },
+    { "xor", { 0x31, 0xD8 }, 2 },          { "cmp", { 0x39, 0xD8 }, 2 },
+    { "test", { 0x85, 0xD8 }, 2 },         { "adc", { 0x11, 0xD8 }, 2 },
+    { "sbb", { 0x19, 0xD8 }, 2 },          { "inc", { 0x40 }, 1 },
+    { "dec", { 0x48 }, 1 },                { "ff inc", { 0xFF, 0xC0 }, 2 },
+    { "shl 1", { 0xD1, 0xE0 }, 2 },        { "shl 5", { 0xC1, 0xE0, 5 }, 3 },
+    { "shr 3", { 0xC1, 0xE8, 3 }, 3 },     { "sar 1", { 0xD1, 0xF8 }, 2 },
+    { "sar 31", { 0xC1, 0xF8, 31 }, 3 },   { "shl 0", { 0xC1, 0xE0, 0 }, 3 },
+    { "shl cl", { 0x89, 0xD9, 0xD3, 0xE0 }, 4 }, { "neg", { 0xF7, 0xD8 }, 2 },
+    { "imul", { 0x0F, 0xAF, 0xC3 }, 3 },  { "add imm8", { 0x83, 0xC0, 0x80 }, 3 },
+    { "cmp imm32", { 0x3D, 0, 0, 0, 0x80 }, 5 }, { "cmp mem", { 0x39, 0x1C, 0xAE }, 3 },
+    { "sub reg,mem", { 0x2B, 0x04, 0xAE }, 3 }, { "and mem,imm", { 0x81, 0x24, 0xAE, 0xF0, 0xFF, 0xFF, 0x7F }, 7 },
+    { "cmp8", { 0x38, 0xD8 }, 2 },         { "cmp16", { 0x66, 0x39, 0xD8 }, 3 },
+    { "bt", { 0x0F, 0xA3, 0xD8 }, 3 },     { "sahf", { 0x9E }, 1 },
+    { "add; inc", { 0x01, 0xD8, 0x40 }, 3 }, { "shr; dec", { 0xD1, 0xE8, 0x48 }, 3 },
+    { "sub; inc", { 0x29, 0xD8, 0x40 }, 3 }, { "cmp; mov", { 0x39, 0xD8, 0x89, 0xC1 }, 4 },
+    { "test; lea", { 0x85, 0xC0, 0x8D, 0x48, 0x01 }, 5 }, { "inc; inc", { 0x40, 0x43 }, 2 },
+    { "neg; dec", { 0xF7, 0xD8, 0x48 }, 3 }, { "sub8; inc", { 0x28, 0xD8, 0x40 }, 3 },
+    { "cmpxchg", { 0x0F, 0xB1, 0xCB }, 3 }, { "xadd", { 0x0F, 0xC1, 0xD8 }, 3 },
+    { "mul", { 0xF7, 0xE3 }, 2 },          { "daa", { 0x27 }, 1 },
+    { "das", { 0x2F }, 1 },                { "shld 7", { 0x0F, 0xA4, 0xD8, 7 }, 4 },
+    { "shrd cl", { 0x89, 0xD9, 0x0F, 0xAD, 0xD8 }, 5 }, { "rol 3", { 0xC1, 0xC0, 3 }, 3 },
+    { "rcr 1", { 0xD1, 0xD8 }, 2 },        { "bsf", { 0x0F, 0xBC, 0xC3 }, 3 },
+    { "bts", { 0x0F, 0xAB, 0xD8 }, 3 },    { "stc", { 0xF9 }, 1 },
+    { "cmc", { 0xF5 }, 1 },                { "clc", { 0xF8 }, 1 },
+    { "scasd", { 0xAF }, 1 },              { "cmpsb", { 0xA6 }, 1 },
+    { "adc; inc", { 0x11, 0xD8, 0x40 }, 3 }, { "sbb; dec", { 0x19, 0xD8, 0x48 }, 3 },
+    { "shl; inc", { 0xD1, 0xE0, 0x40 }, 3 }, { "imul; inc", { 0x0F, 0xAF, 0xC3, 0x40 }, 4 },
+    { "sahf; inc", { 0x9E, 0x40 }, 2 },    { "stc; dec", { 0xF9, 0x48 }, 2 },
+    { "sar 31; inc", { 0xC1, 0xF8, 31, 0x40 }, 4 }, { "cmp16 imm; dec", { 0x66, 0x83, 0xF8, 0x05, 0x48 }, 5 },
+    { "and; inc; inc", { 0x21, 0xD8, 0x40, 0x40 }, 4 }, { "popfd", { 0x53, 0x81, 0x24, 0x24, 0xD5, 0x08, 0, 0, 0x9D }, 9 },
+};
+
+static const uint32_t edges[] = { 0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF,
+                                  0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFFFFFE, 0x12345678, 0xDEADBEEF };
+
+static void flags_setup(struct machine *m, int seed)
+{
+    uint64_t s = (uint64_t)seed * 7919 + 13;
+    for (uint32_t k = 0; k < 0x200; k++)
+        phys_write(&m->pm, DATA + 4 * k, edges[rng_next(&s) % 16] + (rng_next(&s) % 4 == 0), 4);
+    m->cpu.regs[R_ESI] = DATA;
+    m->cpu.regs[R_EDI] = DATA + 0x800;   /* SCAS/CMPS walk up from here */
+    m->cpu.regs[R_EDX] = 0;
+}
+
+START_TEST(test_jcc_after_flag_ops)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 40, 0, 0, 0);                               /* mov ebp, 40 */
+    uint32_t loop = a->n;
+    for (int cc = 0; cc < 16; cc++) {
+        E(a, 0x8B, 0x04, 0xAE);                            /* mov eax, [esi + ebp*4] */
+        E(a, 0x8B, 0x9C, 0xAE, (uint8_t)(cc * 4), 1, 0, 0);   /* mov ebx, [esi + ebp*4 + 0x100 + 4cc] */
+        emit(a, flag_ops[_i].b, (size_t)flag_ops[_i].n);
+        E(a, (uint8_t)(0x70 + cc), 6);
+        E(a, 0x81, 0xC2);                                  /* add edx, 1 << cc */
+        e32(a, 1u << cc);
+        if (cc == 7)
+            E(a, 0xC1, 0xC2, 5);                           /* rol edx, 5 */
+    }
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, flags_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 5 : 0, flag_ops[_i].name), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* Budgets ending inside a hot block: the JIT must leave such a run to the
+ * interpreter; EIP and icount after every slice must match. */
+START_TEST(test_budget_inside_hot_block)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 100, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x01, 0xD8, 0x43, 0x8B, 0x0E, 0x01, 0xC8, 0x89, 0x46, 0x04, 0x83, 0xC6, 0x04);
+    E(a, 0xC1, 0xE0, 0x03, 0x50, 0x5F, 0x31, 0xF8, 0x0F, 0x31);   /* ... rdtsc */
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int seed = 0; seed < 12; seed++) {
+        struct pair p = pair_new((struct env){ 0, 0, seed & 1, 0 }, &prog, CODE, flags_setup, seed);
+        char tag[32];
+        snprintf(tag, sizeof tag, "budget seed %d", seed);
+        ck_assert_int_eq(run_both(p.a, p.b, (uint64_t)seed * 31 + 1, tag), CPU_EXIT_HLT);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- faults inside compiled code ---- */
+
+struct fault_case {
+    const char *name;
+    struct env env;
+    uint8_t access[8];     /* the faulting instruction */
+    int alen;
+    int pre;               /* an inline instruction before it in the block */
+    int8_t step;           /* added to ESI per iteration */
+    uint32_t esi;
+    int setup;             /* 0: page 0x22000 absent, 1: DS limit 0x21FFF, 2: SS limit 0x21FFF,
+                            * 3: DS expand-down limit 0x20FFF, 4: page 0x21000 read-only,
+                            * 5: that and CR0.WP */
+    int vec, err;
+};
+
+static const struct fault_case fault_cases[] = {
+    { "pf read", { 0, 0, 1, 0 }, { 0x8B, 0x06 }, 2, 0, 8, 0x21F00, 0, EXC_PF, 0 },
+    { "pf read crossing", { 0, 0, 1, 0 }, { 0x8B, 0x06 }, 2, 1, 12, 0x21F02, 0, EXC_PF, 0 },
+    { "pf read user", { 0, 1, 1, 0 }, { 0x8B, 0x06 }, 2, 1, 8, 0x21F00, 0, EXC_PF, PF_U },
+    { "pf write", { 0, 0, 1, 0 }, { 0x89, 0x06 }, 2, 1, 8, 0x21F00, 0, EXC_PF, PF_W },
+    { "pf write user crossing", { 0, 1, 1, 0 }, { 0x89, 0x06 }, 2, 1, 6, 0x21F01, 0, EXC_PF, PF_W | PF_U },
+    { "pf word write", { 0, 0, 1, 0 }, { 0x66, 0x89, 0x06 }, 3, 1, 7, 0x21F00, 0, EXC_PF, PF_W },
+    { "pf byte read", { 0, 0, 1, 0 }, { 0x8A, 0x06 }, 2, 1, 5, 0x21F00, 0, EXC_PF, 0 },
+    { "pf movzx16", { 0, 0, 1, 0 }, { 0x0F, 0xB7, 0x06 }, 3, 1, 3, 0x21F00, 0, EXC_PF, 0 },
+    { "pf alu mem,reg", { 0, 0, 1, 0 }, { 0x01, 0x1E }, 2, 1, 8, 0x21F00, 0, EXC_PF, 0 },
+    { "pf alu reg,mem", { 0, 0, 1, 0 }, { 0x2B, 0x06 }, 2, 1, 8, 0x21F00, 0, EXC_PF, 0 },
+    { "pf cmp mem,imm", { 0, 0, 1, 0 }, { 0x83, 0x3E, 0x05 }, 3, 1, 8, 0x21F00, 0, EXC_PF, 0 },
+    { "pf mov mem,imm", { 0, 0, 1, 0 }, { 0xC7, 0x06, 1, 2, 3, 4 }, 6, 1, 8, 0x21F00, 0, EXC_PF, PF_W },
+    { "pf handler adc", { 0, 0, 1, 0 }, { 0x13, 0x06 }, 2, 1, 8, 0x21F00, 0, EXC_PF, 0 },
+    { "pf write to read-only (user)", { 0, 1, 1, 0 }, { 0x01, 0x1E }, 2, 1, 8, 0x20F00, 4, EXC_PF, PF_P | PF_W | PF_U },
+    { "pf write to read-only (ring 0, CR0.WP)", { 0, 0, 1, 0 }, { 0x89, 0x06 }, 2, 1, 8, 0x20F00, 5, EXC_PF, PF_P | PF_W },
+    { "gp ds limit", { 0, 0, 0, 0 }, { 0x8B, 0x06 }, 2, 1, 8, 0x21F00, 1, EXC_GP, 0 },
+    { "gp ds limit crossing write", { 0, 0, 0, 0 }, { 0x89, 0x06 }, 2, 0, 12, 0x21F02, 1, EXC_GP, 0 },
+    { "gp ds limit handler", { 0, 0, 0, 0 }, { 0x0F, 0xAF, 0x06 }, 3, 1, 8, 0x21F00, 1, EXC_GP, 0 },
+    { "ss limit (user)", { 0, 1, 0, 0 }, { 0x8B, 0x44, 0x35, 0x00 }, 4, 1, 8, 0x21F00, 2, EXC_SS, 0 },
+    { "gp expand-down", { 0, 0, 0, 0 }, { 0x8B, 0x06 }, 2, 1, -8, 0x21100, 3, EXC_GP, 0 },
+};
+
+static void fault_setup(struct machine *m, int k)
+{
+    const struct fault_case *f = &fault_cases[k];
+    struct cpu *c = &m->cpu;
+    c->regs[R_ESI] = f->esi;
+    c->regs[R_EDI] = f->setup == 3 ? 0x21800 : DATA;
+    c->regs[R_EBP] = 0;
+    c->regs[R_EBX] = 0x1234;
+    switch (f->setup) {
+    case 0: unmap_page(m, 0x22000); break;
+    case 1: c->segs[S_DS].limit = 0x21FFF; break;
+    case 2: c->segs[S_SS].limit = 0x21FFF; break;
+    case 3: c->segs[S_DS].limit = 0x20FFF; c->segs[S_DS].flags = (uint16_t)((c->segs[S_DS].flags & ~0xFu) | 7); break;
+    case 5: cpu_set_cr0(c, c->cr0 | CR0_WP); /* fall through */
+    default: phys_write(&m->pm, PT + 4 * 0x21, 0x21000 | 5, 4); break;
+    }
+    for (uint32_t p = DATA; p < DATA + 0x2000; p += 4)
+        phys_write(&m->pm, p, p * 2654435761u, 4);
+}
+
+/* L: [inc ecx;] access; add ebx, eax; add esi, step; mov [edi], ebx;
+ * add edi, 4; jmp L */
+START_TEST(test_fault_in_compiled_code)
+{
+    const struct fault_case *f = &fault_cases[_i];
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    uint32_t loop = a->n;
+    if (f->pre)
+        E(a, 0x41);
+    if (f->setup == 1 || f->setup == 2)   /* mov ecx, es:[esi + 0x100]: the TLB has the page past the limit */
+        E(a, 0x26, 0x8B, 0x8E, 0x00, 0x01, 0x00, 0x00);
+    if (f->setup == 3)                    /* mov ecx, es:[esi - 0x100] */
+        E(a, 0x26, 0x8B, 0x8E, 0x00, 0xFF, 0xFF, 0xFF);
+    uint32_t at = a->n;
+    emit(a, f->access, (size_t)f->alen);
+    E(a, 0x01, 0xC3, 0x83, 0xC6, (uint8_t)f->step, 0x89, 0x1F, 0x83, 0xC7, 0x04);
+    jmp_back(a, loop);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new(f->env, &prog, CODE, fault_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 3 : 0, f->name), CPU_EXIT_HLT);
+        check_fault(p.a, f->vec, f->err, CODE + at);
+        ck_assert_uint_gt(p.a->cpu.icount, 8 * 8);   /* the loop was hot */
+        if (f->vec == EXC_PF && f->setup == 0)
+            ck_assert_msg(p.a->cpu.cr2 >= 0x21FFD && p.a->cpu.cr2 < 0x22008, "cr2 %#x", p.a->cpu.cr2);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* Stack faults in PUSH/CALL/POP/RET (ring 3, so that the #PF goes to the
+ * ring-0 stack): the stack runs into an absent page. */
+struct stack_case {
+    const char *name;
+    uint8_t body[8];
+    int n;
+    uint32_t esp, absent;
+    int err;
+    int at;                /* offset of the faulting instruction */
+};
+
+static const struct stack_case stack_cases[] = {
+    { "push reg", { 0x40, 0x50 }, 2, 0x2E080, 0x2D000, PF_W | PF_U, 1 },
+    { "push reg misaligned", { 0x40, 0x50 }, 2, 0x2E082, 0x2D000, PF_W | PF_U, 1 },
+    { "push imm", { 0x40, 0x6A, 0x05 }, 3, 0x2E040, 0x2D000, PF_W | PF_U, 1 },
+    { "push imm32", { 0x40, 0x68, 1, 2, 3, 4 }, 6, 0x2E040, 0x2D000, PF_W | PF_U, 1 },
+    { "call", { 0x40, 0xE8, 0, 0, 0, 0 }, 6, 0x2E080, 0x2D000, PF_W | PF_U, 1 },
+    { "pop", { 0x40, 0x58, 0x01, 0xC3 }, 4, 0x2FF80, 0x30000, PF_U, 1 },
+    { "ret", { 0x40, 0xC3 }, 2, 0x2FF80, 0x30000, PF_U, 1 },
+};
+
+static void stack_setup(struct machine *m, int k)
+{
+    const struct stack_case *s = &stack_cases[k];
+    m->cpu.regs[R_ESP] = s->esp;
+    unmap_page(m, s->absent);
+    for (uint32_t p = 0x2F000; p < 0x30000; p += 4)
+        phys_write(&m->pm, p, CODE, 4);   /* RET comes back to the loop */
+}
+
+START_TEST(test_stack_fault)
+{
+    const struct stack_case *s = &stack_cases[_i];
+    struct as prog = { .n = 0 };
+    emit(&prog, s->body, (size_t)s->n);
+    jmp_back(&prog, 0);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 1, 1, 0 }, &prog, CODE, stack_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 4 : 0, s->name), CPU_EXIT_HLT);
+        check_fault(p.a, EXC_PF, s->err, CODE + (uint32_t)s->at);
+        ck_assert_uint_eq(p.a->cpu.regs[R_ESP], STACK0 - 24);   /* ring-3 frame + error code */
+        ck_assert_uint_gt(p.a->cpu.icount, 8 * 2);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* The same compiled block run at CPL 0, then at CPL 3 on a supervisor
+ * page: the code must pick the TLB of the privilege it runs at. */
+static void priv_setup(struct machine *m, int k)
+{
+    (void)k;
+    phys_write(&m->pm, PT + 4 * 0x21, 0x21000 | 3, 4);   /* supervisor only */
+    m->cpu.regs[R_ESI] = 0x21000;
+}
+
+START_TEST(test_privilege_change)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 20, 0, 0, 0);
+    uint32_t loop = a->n;
+    uint32_t at = a->n;
+    E(a, 0x8B, 0x06, 0x01, 0xC3, 0x89, 0x5E, 0x40, 0x83, 0xC6, 0x04, 0x4D);   /* mov eax,[esi]; add ebx,eax; mov [esi+64],ebx; add esi,4; dec ebp */
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, priv_setup, 0);
+    ck_assert_int_eq(run_both(p.a, p.b, 0, "ring 0"), CPU_EXIT_HLT);
+    ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+    for (int k = 0; k < 2; k++) {
+        struct machine *m = k ? p.b : p.a;
+        struct cpu *c = &m->cpu;
+        for (int s = 0; s < 6; s++)
+            cpu_desc_to_seg(&c->segs[s], DATA3 | 3, mkdesc(0, 0xFFFFF, 0xF3, 0xC));
+        cpu_desc_to_seg(&c->segs[S_CS], CODE3 | 3, mkdesc(0, 0xFFFFF, 0xFB, 0xC));
+        c->cpl = 3;
+        c->halted = 0;
+        c->eip = CODE + loop;   /* straight into the compiled loop block */
+        c->regs[R_EBP] = 5;
+        c->regs[R_ESI] = 0x21000;
+        c->regs[R_ESP] = STACK;
+    }
+    ck_assert_int_eq(run_both(p.a, p.b, 0, "ring 3"), CPU_EXIT_HLT);
+    check_fault(p.a, EXC_PF, PF_P | PF_U, CODE + at);
+    ck_assert_uint_eq(p.a->cpu.cr2, 0x21000);
+    pair_free(p);
+}
+END_TEST
+
+/* ---- self-modifying code ---- */
+
+/* L: mov ecx, ebp; and ecx, 15; mov edi, DATA; cmovz edi, edx; <write>;
+ *    add eax, imm32; inc ebx; [call sub;] add esi, eax; dec ebp; jnz L; hlt
+ * sub: add eax, imm32; ret
+ * EDX = the byte the write hits (every 16th iteration, so the block is
+ * compiled again between writes). */
+struct smc_case {
+    const char *name;
+    uint8_t write[4];
+    int wlen;
+    int target;    /* 0: add's imm (later, same block), 1: and's imm (earlier), 2: sub's imm */
+    int shift;     /* byte offset within the target */
+};
+
+static const struct smc_case smc_cases[] = {
+    { "byte store, later insn", { 0x88, 0x1F }, 2, 0, 0 },
+    { "byte store, later insn byte 2", { 0x88, 0x1F }, 2, 0, 2 },
+    { "dword store, later insn", { 0x89, 0x1F }, 2, 0, 0 },
+    { "word store, later insn", { 0x66, 0x89, 0x1F }, 3, 0, 1 },
+    { "handler add, later insn", { 0x00, 0x1F }, 2, 0, 0 },
+    { "stosb, later insn", { 0x88, 0xD8, 0xAA }, 3, 0, 0 },
+    { "byte store, earlier insn", { 0x88, 0x1F }, 2, 1, 0 },
+    { "byte store, other block", { 0x88, 0x1F }, 2, 2, 0 },
+    { "dword store, other block", { 0x89, 0x1F }, 2, 2, 0 },
+};
+
+struct smc_layout {
+    uint32_t add_imm, and_imm, sub_imm;
+};
+
+static struct smc_layout smc_prog(struct as *a, const struct smc_case *sc)
+{
+    struct smc_layout l;
+    a->n = 0;
+    E(a, 0xBD, 60, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x89, 0xE9, 0x83, 0xE1);                 /* mov ecx, ebp; and ecx, 15 */
+    l.and_imm = a->n;
+    E(a, 0x0F);
+    E(a, 0xBF);                                   /* mov edi, DATA */
+    e32(a, DATA);
+    E(a, 0x0F, 0x44, 0xFA);
+    emit(a, sc->write, (size_t)sc->wlen);
+    E(a, 0x05);
+    l.add_imm = a->n;
+    e32(a, 0x11111111);
+    E(a, 0x43);
+    uint32_t call = 0;
+    if (sc->target == 2) {
+        E(a, 0xE8);
+        e32(a, 0);
+        call = a->n;
+    }
+    E(a, 0x01, 0xC6, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    if (call) {
+        uint32_t rel = a->n - call;
+        memcpy(a->b + call - 4, &rel, 4);
+        E(a, 0x05);
+        l.sub_imm = a->n;
+        e32(a, 0x01010101);
+        E(a, 0xC3);
+    }
+    return l;
+}
+
+static void smc_setup(struct machine *m, int k)
+{
+    static struct as a;
+    struct smc_layout l = smc_prog(&a, &smc_cases[k]);
+    uint32_t t = smc_cases[k].target;
+    m->cpu.regs[R_EDX] = CODE + (t == 0 ? l.add_imm : t == 1 ? l.and_imm : l.sub_imm) + (uint32_t)smc_cases[k].shift;
+    m->cpu.regs[R_EBX] = 0x40302010;
+}
+
+START_TEST(test_self_modifying_code)
+{
+    struct as prog;
+    smc_prog(&prog, &smc_cases[_i]);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, chunked, 0 }, &prog, CODE, smc_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 9 : 0, smc_cases[_i].name), CPU_EXIT_HLT);
+        /* the code really changed */
+        ck_assert_mem_ne(p.a->pm.ram + CODE, prog.b, prog.n);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- 16-bit code; 16-bit stack ---- */
+
+/* A hot loop in a 16-bit code segment (base CODE) using 66/67 prefixes:
+ * 32-bit operands and addressing the JIT may inline, 16-bit forms and
+ * Jcc rel16 it must not. */
+static uint32_t code16_prog(struct as *a)
+{
+    a->n = 0;
+    E(a, 0x66, 0xBD, 40, 0, 0, 0);                 /* mov ebp, 40 */
+    uint32_t loop = a->n;
+    E(a, 0x67, 0x66, 0x8B, 0x06);                  /* mov eax, [esi] */
+    E(a, 0x66, 0x01, 0xC3);                        /* add ebx, eax */
+    E(a, 0x67, 0x66, 0x89, 0x5C, 0x37, 0x10);      /* mov [edi+esi+16], ebx */
+    E(a, 0x66, 0x83, 0xC6, 0x04);                  /* add esi, 4 */
+    E(a, 0x67, 0x66, 0x8D, 0x44, 0x1E, 0x08);      /* lea eax, [esi+ebx+8] */
+    E(a, 0x66, 0xC1, 0xE0, 0x03);                  /* shl eax, 3 */
+    E(a, 0x66, 0x50);                              /* push eax */
+    E(a, 0x66, 0xE8);                              /* call sub32 (rel32) */
+    e32(a, 0);
+    uint32_t c32 = a->n;
+    E(a, 0x66, 0x58);                              /* pop eax */
+    E(a, 0xE8, 0, 0);                              /* call sub16 (rel16) */
+    uint32_t c16 = a->n;
+    E(a, 0x01, 0xD8);                              /* add ax, bx */
+    E(a, 0x67, 0x89, 0x07);                        /* mov [edi], ax */
+    E(a, 0x75, 0x00);                              /* jnz +0 (rel8, 16-bit) */
+    E(a, 0x66, 0x4D);                              /* dec ebp */
+    E(a, 0x66);
+    jcc_back(a, 5, loop);                          /* jnz L (rel32) */
+    E(a, 0x0F, 0x85);                              /* jnz rel16 (never taken) */
+    E(a, 0x00, 0x00);
+    uint32_t hlt = a->n;
+    E(a, 0xF4);
+    here(a, c32);
+    E(a, 0x66, 0x01, 0xD8, 0x66, 0x8B, 0xD4);      /* add eax, ebx; mov edx, esp */
+    E(a, 0x66, 0xC3);                              /* ret (32-bit) */
+    uint32_t rel = a->n - c16;
+    a->b[c16 - 2] = (uint8_t)rel;
+    a->b[c16 - 1] = (uint8_t)(rel >> 8);
+    E(a, 0x66, 0x31, 0xC1, 0x66, 0x43, 0xC3);      /* xor ecx, eax; inc ebx; ret (16-bit) */
+    return hlt;
+}
+
+static void code16_setup(struct machine *m, int k)
+{
+    (void)k;
+    struct cpu *c = &m->cpu;
+    cpu_desc_to_seg(&c->segs[S_CS], CODE16, mkdesc(CODE, 0xFFFF, 0x9B, 0));
+    c->eip = 0;
+    c->regs[R_ESI] = DATA;
+    c->regs[R_EDI] = 0x1000;
+    c->regs[R_EBX] = 0x55AA;
+}
+
+/* ---- CR3 writes and INVLPG in a hot loop ---- */
+
+#define PD2 0x63000u
+#define PT3 0x64000u
+
+static void cr3_setup(struct machine *m, int k)
+{
+    (void)k;
+    struct cpu *c = &m->cpu;
+    for (uint32_t p = 0; p < 0x1000; p += 4) {
+        phys_write(&m->pm, PD2 + p, phys_read(&m->pm, PD + p, 4), 4);
+        phys_write(&m->pm, PT3 + p, phys_read(&m->pm, PT + p, 4), 4);
+    }
+    phys_write(&m->pm, PD2, PT3 | 7, 4);
+    phys_write(&m->pm, PT3 + 4 * 0x21, 0x24000 | 7, 4);   /* PD2: 0x21000 -> 0x24000 */
+    for (uint32_t p = DATA; p < DATA + 0x6000; p += 4)
+        phys_write(&m->pm, p, p * 0x9E3779B1u, 4);
+    c->regs[R_ESI] = 0x21010;
+    c->regs[R_EBX] = PD2;
+    c->regs[R_EDX] = PD;
+}
+
+/* L: mov eax, [esi]; add ecx, eax; mov [esi+8], ecx; mov cr3, ebx;
+ *    xchg ebx, edx; mov eax, [esi+4]; add edi, eax; inc dword [0x22020];
+ *    xor dword [PT + 0x88], 0x7000 (0x22000 <-> 0x25000); invlpg [0x22000];
+ *    mov eax, [0x22010]; add edi, eax; inc dword [0x22020]; dec ebp; jnz L */
+START_TEST(test_cr3_invlpg)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 30, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x8B, 0x06, 0x01, 0xC1, 0x89, 0x4E, 0x08, 0x0F, 0x22, 0xDB, 0x87, 0xDA, 0x8B, 0x46, 0x04, 0x01, 0xC7);
+    E(a, 0xFF, 0x05);
+    e32(a, 0x22020);
+    E(a, 0x81, 0x35);
+    e32(a, PT + 0x88);
+    e32(a, 0x7000);
+    E(a, 0x0F, 0x01, 0x3D);
+    e32(a, 0x22000);
+    E(a, 0x8B, 0x05);
+    e32(a, 0x22010);
+    E(a, 0x01, 0xC7, 0xFF, 0x05);
+    e32(a, 0x22020);
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, cr3_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "cr3/invlpg"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+        /* the increments went where the mapping of the moment said */
+        uint32_t n22 = 0, n25 = 0, pte = 0x22000;
+        for (int it = 1; it <= 30; it++) {
+            int pd = !(it & 1);   /* CR3 after this iteration's MOV CR3: PD2, PD, PD2, ... */
+            *(pd && pte == 0x25000 ? &n25 : &n22) += 1;
+            pte ^= 0x7000;
+            *(pd && pte == 0x25000 ? &n25 : &n22) += 1;
+        }
+        ck_assert_uint_gt(n25, 0);
+        ck_assert_uint_eq(phys_read(&p.a->pm, 0x22020, 4), 0x22020 * 0x9E3779B1u + n22);
+        ck_assert_uint_eq(phys_read(&p.a->pm, 0x25020, 4), 0x25020 * 0x9E3779B1u + n25);
+        pair_free(p);
+    }
+}
+END_TEST
+
+START_TEST(test_code16)
+{
+    struct as prog;
+    uint32_t hlt = code16_prog(&prog);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, _i }, &prog, CODE, code16_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 6 : 0, _i ? "code16, stack16" : "code16"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, hlt + 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- real mode and virtual-8086 mode: 16-bit blocks with 66/67 ---- */
+
+static uint32_t rm_prog(struct as *a)
+{
+    a->n = 0;
+    E(a, 0x66, 0xBD, 40, 0, 0, 0);                 /* mov ebp, 40 */
+    uint32_t loop = a->n;
+    E(a, 0x67, 0x66, 0x8B, 0x06);                  /* mov eax, [esi] */
+    E(a, 0x66, 0x01, 0xC3);                        /* add ebx, eax */
+    E(a, 0x67, 0x66, 0x89, 0x5C, 0x37, 0x10);      /* mov [edi+esi+16], ebx */
+    E(a, 0x66, 0x83, 0xC6, 0x04);                  /* add esi, 4 */
+    E(a, 0x66, 0xC1, 0xE0, 0x03);                  /* shl eax, 3 */
+    E(a, 0x66, 0x50, 0x66, 0x5A);                  /* push eax; pop edx */
+    E(a, 0x67, 0x66, 0x8B, 0x4C, 0x24, 0xFC);      /* mov ecx, [esp-4] */
+    E(a, 0x67, 0x66, 0x8D, 0x44, 0x1E, 0x08);      /* lea eax, [esi+ebx+8] */
+    E(a, 0x8B, 0x3E, 0x00, 0x01);                  /* mov di, [0x100] */
+    E(a, 0x83, 0xE7, 0x7F);                        /* and di, 0x7F */
+    E(a, 0x66, 0x4D);                              /* dec ebp */
+    E(a, 0x66);
+    jcc_back(a, 5, loop);
+    uint32_t hlt = a->n;
+    E(a, 0xF4);
+    return hlt;
+}
+
+/* k = 0: real mode, 1: V86 (ring-0 handlers through the IDT and TSS) */
+static void rm_setup(struct machine *m, int k)
+{
+    struct cpu *c = &m->cpu;
+    if (k) {
+        c->eflags |= FL_VM;
+        c->cpl = 3;
+    } else {
+        cpu_set_cr0(c, c->cr0 & ~CR0_PE);
+    }
+    static const uint16_t sel[6] = { 0x2000, 0x1000, 0x3000, 0x2000, 0x2000, 0x2000 };
+    for (int s = 0; s < 6; s++) {
+        c->segs[s] = (struct seg){ sel[s], (uint32_t)sel[s] << 4, 0xFFFF, s == S_CS ? 0x9B : 0x93 };
+        if (k)
+            c->segs[s].flags = 0xF3;
+    }
+    c->eip = 0;
+    c->regs[R_ESP] = 0x8000;
+    c->regs[R_ESI] = 0x10;
+    c->regs[R_EDI] = 0x40;
+    for (uint32_t p = DATA; p < DATA + 0x1000; p += 4)
+        phys_write(&m->pm, p, p * 0x85EBCA6Bu, 4);
+}
+
+START_TEST(test_real_v86)
+{
+    struct as prog;
+    uint32_t hlt = rm_prog(&prog);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, rm_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 8 : 0, _i ? "v86" : "real mode"), CPU_EXIT_HLT);
+        if (_i)   /* HLT in V86 mode: #GP(0) to the ring-0 handler */
+            ck_assert_uint_eq(p.a->cpu.eip, HANDLERS + 8 * EXC_GP + 1);
+        else
+            ck_assert_uint_eq(p.a->cpu.eip, hlt + 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- exit requests from a handler inside a compiled block ---- */
+
+static void exit_on_out(void *opaque, uint16_t port, uint32_t value, int size)
+{
+    struct cpu *c = opaque;
+    (void)value; (void)size;
+    if (port == 0x80)
+        c->exit_request = 1;
+}
+
+static uint32_t port_in(void *opaque, uint16_t port, int size)
+{
+    (void)opaque;
+    return port * 3u + (uint32_t)size;
+}
+
+static void exit_setup(struct machine *m, int k)
+{
+    (void)k;
+    m->cpu.io_write = exit_on_out;
+    m->cpu.io_read = port_in;
+    m->cpu.io_opaque = &m->cpu;
+    m->cpu.regs[R_ESI] = DATA;
+}
+
+/* L: add eax, ebx; out 0x80, al; inc ebx; mov [esi], eax; in al, 0x71;
+ *    add esi, 4; out 0x81, al; dec ebp; jnz L */
+START_TEST(test_exit_request)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 30, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x01, 0xD8, 0xE6, 0x80, 0x43, 0x89, 0x06, 0xE4, 0x71, 0x83, 0xC6, 0x04, 0xE6, 0x81, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, exit_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 12 : 0, "exit request"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 9 + 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- one code page at two linear addresses ---- */
+
+/* Runs the loop at CODE, then at ALIAS, then at CODE again (or starting at
+ * ALIAS); the subroutine sums the return addresses into EDX. */
+struct alias_layout {
+    uint32_t ret_off, hlt_off;
+};
+
+static struct alias_layout alias_prog(struct as *a)
+{
+    struct alias_layout l;
+    a->n = 0;
+    E(a, 0xBD, 20, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x01, 0xD8, 0x43, 0xE8);
+    e32(a, 0);
+    uint32_t call = a->n;
+    l.ret_off = a->n;
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0x47, 0x83, 0xFF, 0x01);                  /* inc edi; cmp edi, 1 */
+    uint32_t j1 = jcc_fwd(a, 4);
+    E(a, 0x83, 0xFF, 0x02);
+    uint32_t j2 = jcc_fwd(a, 4);
+    l.hlt_off = a->n;
+    E(a, 0xF4);
+    here(a, j1);
+    E(a, 0xFF, 0x25);                              /* jmp [DATA + 4]: the other address */
+    e32(a, DATA + 4);
+    here(a, j2);
+    E(a, 0xFF, 0x25);                              /* jmp [DATA]: back to the first */
+    e32(a, DATA);
+    uint32_t rel = a->n - call;
+    memcpy(a->b + call - 4, &rel, 4);
+    E(a, 0x8B, 0x0C, 0x24, 0x01, 0xCA, 0xC3);      /* mov ecx, [esp]; add edx, ecx; ret */
+    return l;
+}
+
+static void alias_setup(struct machine *m, int k)
+{
+    uint32_t first = k ? ALIAS : CODE, other = k ? CODE : ALIAS;
+    phys_write(&m->pm, DATA, first, 4);
+    phys_write(&m->pm, DATA + 4, other, 4);
+    m->cpu.eip = first;
+    m->cpu.regs[R_EDX] = 0;
+    m->cpu.regs[R_EDI] = 0;
+}
+
+START_TEST(test_alias)
+{
+    struct as prog;
+    struct alias_layout l = alias_prog(&prog);
+    uint32_t first = _i ? ALIAS : CODE, other = _i ? CODE : ALIAS;
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, alias_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, _i ? "alias first" : "alias"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, first + l.hlt_off + 1);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EDX], 20 * (2 * (first + l.ret_off) + other + l.ret_off));
+        pair_free(p);
+    }
+}
+END_TEST
+
+Suite *jit_suite(void)
+{
+    Suite *s = suite_create("jit");
+#ifndef SV_JIT_X86_64
+    printf("jit: no JIT on this host; the JIT-on runs are the interpreter\n");
+#endif
+    TCase *tc = tcase_create("random");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_random_programs, 0, 16);
+    tcase_add_loop_test(tc, test_random_programs_stack16, 0, 4);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("flags");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_jcc_after_flag_ops, 0, (int)(sizeof flag_ops / sizeof flag_ops[0]));
+    tcase_add_test(tc, test_budget_inside_hot_block);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("faults");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_fault_in_compiled_code, 0, (int)(sizeof fault_cases / sizeof fault_cases[0]));
+    tcase_add_test(tc, test_privilege_change);
+    tcase_add_loop_test(tc, test_stack_fault, 0, (int)(sizeof stack_cases / sizeof stack_cases[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("code");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_self_modifying_code, 0, (int)(sizeof smc_cases / sizeof smc_cases[0]));
+    tcase_add_loop_test(tc, test_code16, 0, 2);
+    tcase_add_loop_test(tc, test_alias, 0, 2);
+    tcase_add_test(tc, test_cr3_invlpg);
+    tcase_add_loop_test(tc, test_real_v86, 0, 2);
+    tcase_add_test(tc, test_exit_request);
+    suite_add_tcase(s, tc);
+    return s;
+}
