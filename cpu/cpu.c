@@ -199,8 +199,10 @@ static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
     b->jit_eip = c->eip;
     b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, &b->jit_entry);
     if (!b->jit) {
-        for (int k = 0; k < bc->nblocks; k++)
+        for (int k = 0; k < bc->nblocks; k++) {
             bc->blocks[k].jit = NULL;
+            bc->blocks[k].runs = 0;   /* hot ones compile again */
+        }
         jit_reset(c->jit);
         b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, &b->jit_entry);
     }
