@@ -30,8 +30,9 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 SET=a
 if [ "${1:-}" = "--set" ]; then
-    SET=${2:-}
-    shift 2 || { echo "usage: $0 [--set a|b] [OUT]" >&2; exit 2; }
+    [ $# -ge 2 ] || { echo "usage: $0 [--set a|b] [OUT]" >&2; exit 2; }
+    SET=$2
+    shift 2
 fi
 case "$SET" in
 a)  NAMES="int mem fp sys"; MAKETARGET=all; KFLAVOUR=686
