@@ -7,7 +7,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= 2
 CMAKE_ARGS ?=
 
-.PHONY: all deps build demo demo-rom demo-linux guests bench check check-asan clean
+.PHONY: all deps build demo demo-rom demo-linux guests bench bench-b check check-asan clean
 
 all: build
 
@@ -41,6 +41,11 @@ demo-linux: build guests
 bench: build
 	sh scripts/setup.sh --bench
 	tests/bench/run
+
+# The same peers on a second guest with other workloads (tests/bench/README.md).
+bench-b: build
+	sh scripts/setup.sh --bench
+	tests/bench/run --set b
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -14,16 +14,41 @@
 # cpio, gzip, isolinux, syslinux-common, xorriso, apt-get.
 # Init reads "bench.NAME=REPS" from the kernel command line: REPS is passed to
 # workload NAME (0 skips it); without it the workload's default size is used.
-# Usage: tests/bench/build-guest.sh [OUT]   (default: build/bench-guest)
+# Usage: tests/bench/build-guest.sh [--set a|b] [OUT]
+#   (default OUT: build/bench-guest for set a, build/bench-guest-b for set b)
 # Exit status: 0 built (or already up to date), 77 a tool is missing (stated).
+#
+# Set b is a second, different guest (see README.md): Debian's 686-pae kernel
+# flavour, the workloads vm, hash, fft, proc, an init at /sbin/bench-init
+# (no /init: the command line's rdinit= selects it) that mounts a tmpfs on
+# /tmp, the command line "console=ttyS0,115200 quiet rdinit=/sbin/bench-init"
+# and 128 MiB of RAM. Both sets write OUT/guest.conf, which tests/bench/run
+# reads: set, workloads (in order), append (the command line), mem (MiB) and
+# quick (--quick sizes).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT=${1:-build/bench-guest}
+SET=a
+if [ "${1:-}" = "--set" ]; then
+    [ $# -ge 2 ] || { echo "usage: $0 [--set a|b] [OUT]" >&2; exit 2; }
+    SET=$2
+    shift 2
+fi
+case "$SET" in
+a)  NAMES="int mem fp sys"; MAKETARGET=all; KFLAVOUR=686
+    APPEND="console=ttyS0"; MEMMIB=256; QUICK="int=10,mem=1,fp=6,sys=3"
+    DEFOUT=build/bench-guest ;;
+b)  NAMES="vm hash fft proc"; MAKETARGET=b; KFLAVOUR=686-pae
+    APPEND="console=ttyS0,115200 quiet rdinit=/sbin/bench-init"; MEMMIB=128
+    QUICK="vm=2,hash=8,fft=12,proc=5"; DEFOUT=build/bench-guest-b ;;
+*)  echo "usage: $0 [--set a|b] [OUT]" >&2; exit 2 ;;
+esac
+OUT=${1:-$DEFOUT}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 STAMP="$OUT/.complete"
-SRCSUM=$(cd "$HERE" && cat build-guest.sh Makefile bench.h int.c mem.c fp.c sys.c | sha256sum | cut -c1-16)
+SRCSUM=$( (echo "$SET"; cd "$HERE" && cat build-guest.sh Makefile bench.h $(for n in $NAMES; do echo "$n.c"; done)) |
+         sha256sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$SRCSUM" ] &&
    [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.gz" ] && [ -f "$OUT/boot.iso" ]; then
     echo "bench-guest: up to date in $OUT"
@@ -49,11 +74,11 @@ if [ -n "$missing" ]; then
 fi
 
 # The workloads first: a compile error should not cost a download.
-make -s -C "$HERE" O="$OUT/workloads"
+make -s -C "$HERE" O="$OUT/workloads" $MAKETARGET
 
 # Debian i386 packages, downloaded once and kept.
 APTDIR="$OUT/apt"
-KDEB=$(ls "$OUT"/debs/linux-image-*-686-unsigned_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+KDEB=$(ls "$OUT"/debs/linux-image-*-$KFLAVOUR-unsigned_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
 BDEB=$(ls "$OUT"/debs/busybox-static_*_i386.deb 2>/dev/null | tail -n 1 || true)
 if [ -z "$KDEB" ] || [ -z "$BDEB" ]; then
     mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$OUT/debs"
@@ -62,12 +87,12 @@ if [ -z "$KDEB" ] || [ -z "$BDEB" ]; then
     apt-get $APT update >"$APTDIR/update.log" 2>&1 ||
         echo "bench-guest: warning: apt-get update reported errors (see $APTDIR/update.log)" >&2
     # shellcheck disable=SC2086
-    KPKG=$(apt-cache $APT search --names-only '^linux-image-[0-9.]+-[0-9]+-686-unsigned$' | awk '{print $1}' | sort -V | tail -n 1)
-    [ -n "$KPKG" ] || { echo "bench-guest: no linux-image-*-686-unsigned package in the i386 lists" >&2; exit 1; }
+    KPKG=$(apt-cache $APT search --names-only "^linux-image-[0-9.]+-[0-9]+-$KFLAVOUR-unsigned\$" | awk '{print $1}' | sort -V | tail -n 1)
+    [ -n "$KPKG" ] || { echo "bench-guest: no linux-image-*-$KFLAVOUR-unsigned package in the i386 lists" >&2; exit 1; }
     echo "bench-guest: downloading $KPKG and busybox-static (i386)"
     # shellcheck disable=SC2086
     (cd "$OUT/debs" && apt-get $APT download "$KPKG" busybox-static:i386 >/dev/null)
-    KDEB=$(ls "$OUT"/debs/linux-image-*-686-unsigned_*.deb | sort -V | tail -n 1)
+    KDEB=$(ls "$OUT"/debs/linux-image-*-$KFLAVOUR-unsigned_*.deb | sort -V | tail -n 1)
     BDEB=$(ls "$OUT"/debs/busybox-static_*_i386.deb | tail -n 1)
 fi
 
@@ -85,7 +110,8 @@ mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 R="$WORK/root"
 mkdir -p "$R/bin" "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/bench"
 cp "$WORK/busybox/bin/busybox" "$R/bin/busybox"
-for n in int mem fp sys; do cp "$OUT/workloads/i386/$n" "$R/bench/$n"; done
+for n in $NAMES; do cp "$OUT/workloads/i386/$n" "$R/bench/$n"; done
+if [ "$SET" = a ]; then
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -112,6 +138,43 @@ sleep 1
 poweroff -f
 INIT
 chmod 755 "$R/init"
+else
+# Set b: a different init (selected by rdinit=, there is no /init), tmpfs on
+# /tmp for the file workload, the workloads named in /bench/list.
+mkdir -p "$R/sbin"
+echo "$NAMES" > "$R/bench/list"
+cat > "$R/sbin/bench-init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o size=48m tmpfs /tmp
+dmesg -n 1
+hostname bench-b
+mem=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)
+echo "bench: init marker kernel=$(uname -r) set=b memtotal_kib=$mem"
+cmdline=$(cat /proc/cmdline)
+cd /tmp
+for n in $(cat /bench/list); do
+    reps=""
+    for arg in $cmdline; do
+        case "$arg" in bench.$n=*) reps=${arg#bench.$n=} ;; esac
+    done
+    if [ "$reps" = 0 ]; then
+        echo "bench: skip $n"
+        continue
+    fi
+    echo "bench: begin $n"
+    BENCH_DIR=/tmp /bench/$n $reps || echo "bench: $n failed status=$?"
+done
+echo "bench: all done"
+sleep 1
+poweroff -f
+INIT
+chmod 755 "$R/sbin/bench-init"
+fi
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -9 -n > "$OUT/initrd.gz.tmp"
 mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
 
@@ -129,12 +192,19 @@ TIMEOUT 0
 LABEL linux
   KERNEL /vmlinuz
   INITRD /initrd.gz
-  APPEND console=ttyS0
+  APPEND $APPEND
 CFG
 xorriso -as mkisofs -quiet -o "$OUT/boot.iso.tmp" -b isolinux/isolinux.bin -c isolinux/boot.cat \
     -no-emul-boot -boot-load-size 4 -boot-info-table -V SVBENCH "$ISO" 2>/dev/null
 mv "$OUT/boot.iso.tmp" "$OUT/boot.iso"
 
 rm -rf "$WORK"
+cat > "$OUT/guest.conf" <<CONF
+set=$SET
+workloads=$NAMES
+append=$APPEND
+mem=$MEMMIB
+quick=$QUICK
+CONF
 echo "$SRCSUM" > "$STAMP"
-echo "bench-guest: built vmlinuz ($KVER), initrd.gz, boot.iso, workloads in $OUT"
+echo "bench-guest: built set $SET: vmlinuz ($KVER), initrd.gz, boot.iso, workloads in $OUT"
