@@ -28,6 +28,7 @@ int cpu_init(struct cpu *cpu, struct physmem *pm)
     if (block_cache_init(cpu) < 0)
         return -1;
     cpu->jit = jit_create();
+    cpu->jit_keys.cpl = 0xFF;   /* matches no state: the first jit_sync gives a generation */
     cpu_reset(cpu);
     return 0;
 }
@@ -208,20 +209,38 @@ static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
     }
 }
 
+static int jit_keys_equal(const struct jit_keys *a, const struct jit_keys *b)
+{
+    return a->epoch == b->epoch && a->kill == b->kill && a->cs_base == b->cs_base &&
+           a->cs_limit == b->cs_limit && a->cs_flags == b->cs_flags && a->cpl == b->cpl;
+}
+
+/* A generation number stands for one set of keys for good, so going back
+ * to recent keys (kernel and user mode taking turns) takes their old
+ * number and keeps the chain slots filled under it valid. */
 void jit_sync(struct cpu *c)
 {
     const struct seg *cs = &c->segs[S_CS];
-    if (c->jit_keys.epoch != c->mmu.epoch || c->jit_keys.kill != c->blocks->kill_gen ||
-        c->jit_keys.cs_base != cs->base || c->jit_keys.cs_limit != cs->limit ||
-        c->jit_keys.cs_flags != cs->flags || c->jit_keys.cpl != c->cpl) {
-        c->jit_keys.epoch = c->mmu.epoch;
-        c->jit_keys.kill = c->blocks->kill_gen;
-        c->jit_keys.cs_base = cs->base;
-        c->jit_keys.cs_limit = cs->limit;
-        c->jit_keys.cs_flags = cs->flags;
-        c->jit_keys.cpl = c->cpl;
-        if (++c->jit_gen == 0)
-            c->jit_gen = 1;
+    struct jit_keys now = { c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit, cs->flags, c->cpl, 0, 0 };
+    if (!jit_keys_equal(&now, &c->jit_keys)) {
+        unsigned k = 0;
+        while (k < 4 && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
+            k++;
+        if (k < 4) {
+            now.gen = c->jit_recent[k].gen;
+        } else {
+            if (++c->jit_next_gen == 0) {   /* numbers would come round again */
+                c->jit_next_gen = 1;
+                jit_forget_chains(c->jit);
+                memset(c->jit_recent, 0, sizeof(c->jit_recent));
+            }
+            now.gen = c->jit_next_gen;
+            k = 3;
+        }
+        memmove(&c->jit_recent[1], &c->jit_recent[0], k * sizeof(c->jit_recent[0]));
+        c->jit_recent[0] = now;
+        c->jit_keys = now;
+        c->jit_gen = now.gen;
     }
     /* what the top of exec_loop would act on */
     c->jit_attn = c->exit_request || c->shutdown || c->halted || c->intr_shadow || (c->eflags & FL_TF) ||

@@ -128,12 +128,14 @@ struct cpu {
     struct block_cache *blocks;   /* decoded-block cache (cpu/block.c) */
     struct jit *jit;              /* compiler of hot blocks (cpu/jit/), NULL: interpreter only */
     uint64_t jit_end;             /* icount where the current cpu_run budget ends */
-    struct {                      /* what chained compiled blocks depend on (cpu/jit/jit.h) */
+    struct jit_keys {             /* what chained compiled blocks depend on (cpu/jit/jit.h) */
         uint32_t epoch, kill, cs_base, cs_limit;
         uint16_t cs_flags;
-        uint8_t cpl;
-    } jit_keys;
-    uint32_t jit_gen;             /* bumped when jit_keys change; 0 is never used */
+        uint8_t cpl, pad;
+        uint32_t gen;             /* the generation number given to these keys */
+    } jit_keys, jit_recent[4];    /* the current keys; recent ones, to go back to */
+    uint32_t jit_gen;             /* jit_keys.gen; numbers are never reused, 0 never used */
+    uint32_t jit_next_gen;
     uint8_t jit_attn;             /* the execution loop must run before the next block */
     uint64_t blocks_run, block_hits, block_misses;
     uint32_t cpuid_family;        /* 6 = i686 */

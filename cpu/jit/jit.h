@@ -63,6 +63,7 @@ void jit_free(struct jit *j);
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
                           uint32_t eip0, void **chain_entry);
 void jit_reset(struct jit *j);         /* forget all code */
+void jit_forget_chains(struct jit *j); /* empty every chain slot */
 /* The entry for eip in the table compiled code looks successors up in
  * when an exit's own slot does not match (returns, indirect jumps);
  * the execution loop fills it like a slot. NULL without a JIT. */

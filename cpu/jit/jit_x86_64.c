@@ -706,11 +706,39 @@ static void emit_incdec_flags(struct em *e, int dec)
     uint8_t *s2 = jcc32(e, CC_E);
     rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_DEC);
     uint8_t *s3 = jcc32(e, CC_E);
+    /* CF of a 32-bit SUB/CMP, ADD or logic op in line, else in C */
+    ld(e, RAX, CPU(lf_op));
+    b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);
+    uint8_t *n1 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_op1));
+    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(lf_op2));     /* CF = op1 < op2 */
+    uint8_t *j1 = jmp32(e);
+    patch(e, n1, e->p);
+    b1(e, 0x3D); b4(e, LF_ADD | 2u << 4);
+    uint8_t *n2 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_res));
+    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(lf_op1));     /* CF = res < op1 */
+    uint8_t *j2 = jmp32(e);
+    patch(e, n2, e->p);
+    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);
+    uint8_t *n3 = jcc32(e, CC_NE);
+    rr_op(e, 0, 0x85, RSP, RSP);                              /* CF = 0 */
+    uint8_t *j3 = jmp32(e);
+    patch(e, n3, e->p);
     rr_op(e, 1, 0x8B, RDI, RBX);
     call_abs(e, (const void *)jit_fold_cf);
+    uint8_t *s4 = jmp32(e);
+    patch(e, j1, e->p);
+    patch(e, j2, e->p);
+    patch(e, j3, e->p);
+    b1(e, 0x0F); b1(e, 0x92); b1(e, 0xC1);                    /* setb cl */
+    rr_op(e, 0, 0xB60F, RCX, RCX);                            /* movzx ecx, cl */
+    mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* and [eflags], ~CF */
+    mem_op(e, 0, 0, 0x09, RCX, RBX, -1, 0, CPU(eflags));     /* or [eflags], ecx */
     patch(e, s1, e->p);
     patch(e, s2, e->p);
     patch(e, s3, e->p);
+    patch(e, s4, e->p);
     st(e, CPU(lf_op1), RBP);
     mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
     st(e, CPU(lf_res), RCX);
@@ -1293,6 +1321,12 @@ void jit_reset(struct jit *j)
 {
     j->used = j->base;
     j->nslots = 0;
+    memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
+}
+
+void jit_forget_chains(struct jit *j)
+{
+    memset(j->slots, 0, JIT_SLOTS * sizeof(*j->slots));
     memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
 }
 
