@@ -242,6 +242,10 @@ void jit_sync(struct cpu *c)
         c->jit_keys = now;
         c->jit_gen = now.gen;
     }
+    for (int r = 0; r < 6; r++) {
+        const struct seg *sg = &c->segs[r];
+        c->jit_fastlim[r] = (sg->flags & SEGF_FAST_MASK) == SEGF_FAST ? (int64_t)sg->limit : -1;
+    }
     /* what the top of exec_loop would act on */
     c->jit_attn = c->exit_request || c->shutdown || c->halted || c->intr_shadow || (c->eflags & FL_TF) ||
                   c->nmi_pending || (c->intr_line && (c->eflags & FL_IF)) ||

@@ -137,6 +137,8 @@ struct cpu {
     uint32_t jit_gen;             /* jit_keys.gen; numbers are never reused, 0 never used */
     uint32_t jit_next_gen;
     uint8_t jit_attn;             /* the execution loop must run before the next block */
+    int64_t jit_fastlim[6];       /* per segment: its limit when the memory fast path may use it
+                                     (cpu/exec.h SEGF_FAST), else -1; kept by jit_sync */
     uint64_t blocks_run, block_hits, block_misses;
     uint32_t cpuid_family;        /* 6 = i686 */
     int exc_vector, exc_errcode;  /* the exception cpu_exception() is raising */

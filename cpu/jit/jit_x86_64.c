@@ -27,7 +27,8 @@ _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entry layout the code relies
 /* ---- the emitter ---- */
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
-/* Fixed roles: rbx = struct cpu, r12 = block cache, r13d = "a slow path
+/* Fixed roles: rbx = struct cpu, r12 = block cache, r13 = fast-path TLB
+ * hits (added to the statistics on the way out), byte [rsp] = "a slow path
  * ran" (then the page-written/exit check follows the instruction),
  * r14 = this privilege's TLB, r15d = effective address, ebp = an operand
  * kept across a slow-path call. */
@@ -322,14 +323,9 @@ static void emit_ea(struct em *e, const struct insn *i)
  * address in rax, or jumps to a stub of `kind`. Clobbers eax, ecx, edx. */
 static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, int kind)
 {
-    mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, SEG_F(seg, flags));   /* movzx eax, word [flags] */
-    b1(e, 0x25); b4(e, SEGF_FAST_MASK);                             /* and eax, mask */
-    b1(e, 0x3D); b4(e, SEGF_FAST);                                  /* cmp eax, fast */
-    add_stub(e, kind, k, jcc32(e, CC_NE), seg, size);
     mem_op(e, 1, 0, 0x8D, RAX, R15, -1, 0, size - 1);               /* lea rax, [r15 + size - 1] */
-    ld(e, RCX, SEG_F(seg, limit));
-    rr_op(e, 1, 0x39, RCX, RAX);                                    /* cmp rax, rcx */
-    add_to_stub(e, jcc32(e, CC_A));
+    mem_op(e, 1, 0, 0x3B, RAX, RBX, -1, 0, CPU(jit_fastlim) + 8 * seg);  /* cmp rax, [fastlim] */
+    add_stub(e, kind, k, jcc32(e, CC_G), seg, size);                /* signed: -1 = never */
     rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
     mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
     if (size > 1) {
@@ -345,7 +341,7 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     int32_t slot = access * (int32_t)(TLB_SIZE * sizeof(struct tlb_entry));
     mem_op(e, 0, 0, 0x3B, RDX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, tag));
     add_to_stub(e, jcc32(e, CC_NE));
-    mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(mmu.tlb_hits));        /* inc qword [tlb_hits] */
+    rr_op(e, 1, 0xFF, 0, R13);                                      /* inc r13: a TLB hit */
     b1(e, 0x25); b4(e, 0xFFF);                                      /* and eax, 0xFFF */
     mem_op(e, 1, 0, 0x03, RAX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, host));
 }
@@ -379,7 +375,7 @@ static void emit_mem_done(struct em *e, uint32_t k)
 {
     if (k + 1 == e->b->n)
         return;   /* the loop checks between blocks */
-    rr_op(e, 0, 0x85, R13, R13);                 /* test r13d, r13d */
+    mem_op(e, 0, 0, 0x80, 7, RSP, -1, 0, 0); b1(e, 0);   /* cmp byte [rsp], 0 */
     add_stub(e, ST_CHECK, k, jcc32(e, CC_NE), 0, 0);
     rejoin_here(e, e->nstubs - 1);
 }
@@ -1048,10 +1044,10 @@ static void emit_stub(struct em *e, struct stub *s)
         sync_after_call(e);
         if (s->kind == ST_READ)
             rr_op(e, 0, 0x8B, RAX, RBP);
-        movi(e, R13, 1);
+        mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 1);  /* mov byte [rsp], 1 */
         break;
     case ST_CHECK:
-        rr_op(e, 0, 0x33, R13, R13);                 /* xor r13d, r13d */
+        mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 0);  /* mov byte [rsp], 0 */
         sti(e, CPU(eip), e->eip[k + 1]);
         check_dirty(e, k);
         break;
@@ -1099,6 +1095,7 @@ static void prologue(struct em *e)
     rr_op(e, 1, 0x83, 5, RSP); b1(e, 8);         /* sub rsp, 8: calls see a 16-byte aligned stack */
     rr_op(e, 1, 0x8B, RBX, RDI);                 /* mov rbx, rdi */
     mem_op(e, 1, 0, 0x8B, R12, RBX, -1, 0, CPU(blocks));   /* mov r12, [rbx + blocks] */
+    rr_op(e, 0, 0x33, R13, R13);
     load_tlb_base(e);
 }
 
@@ -1111,7 +1108,7 @@ static void block_entry(struct em *e, int32_t idx, uint32_t eip0)
     mem_op(e, 1, 0, 0x8B, RAX, RBX, -1, 0, CPU(icount));
     mem_op(e, 1, 0, 0x89, RAX, R12, -1, 0, BC(cur_icount));
     mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(blocks_run));  /* inc qword */
-    rr_op(e, 0, 0x33, R13, R13);
+    mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 0);      /* mov byte [rsp], 0 */
 }
 
 static void epilogue(struct em *e)
@@ -1121,6 +1118,7 @@ static void epilogue(struct em *e)
     mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
     rr_op(e, 0, 0x33, RAX, RAX);                 /* no slot */
     e->epilogue = e->p;
+    mem_op(e, 1, 0, 0x01, R13, RBX, -1, 0, CPU(mmu.tlb_hits));   /* add [tlb_hits], r13 */
     rr_op(e, 1, 0x83, 0, RSP); b1(e, 8);         /* add rsp, 8 */
     for (int r = (int)(sizeof(saved) / sizeof(saved[0])) - 1; r >= 0; r--) {
         rex(e, 0, 0, -1, saved[r], 0);
