@@ -229,10 +229,15 @@ void jit_sync(struct cpu *c)
         if (k < 4) {
             now.gen = c->jit_recent[k].gen;
         } else {
-            if (++c->jit_next_gen == 0) {   /* numbers would come round again */
-                c->jit_next_gen = 1;
-                jit_forget_chains(c->jit);
-                memset(c->jit_recent, 0, sizeof(c->jit_recent));
+            if (++c->jit_next_gen == JIT_GEN_NONE) {
+                /* numbers would come round again: until the loop has
+                 * dropped all code and slots, a number nothing holds */
+                c->jit_flush_pending = 1;
+                now.gen = JIT_GEN_NONE;
+                c->jit_keys = now;
+                c->jit_gen = now.gen;
+                c->jit_attn = 1;
+                return;
             }
             now.gen = c->jit_next_gen;
             k = 3;
@@ -247,7 +252,7 @@ void jit_sync(struct cpu *c)
         c->jit_fastlim[r] = (sg->flags & SEGF_FAST_MASK) == SEGF_FAST ? (int64_t)sg->limit : -1;
     }
     /* what the top of exec_loop would act on */
-    c->jit_attn = c->exit_request || c->shutdown || c->halted || c->intr_shadow || (c->eflags & FL_TF) ||
+    c->jit_attn = c->jit_flush_pending || c->exit_request || c->shutdown || c->halted || c->intr_shadow || (c->eflags & FL_TF) ||
                   c->nmi_pending || (c->intr_line && (c->eflags & FL_IF)) ||
                   c->mmu.pm_generation != c->mmu.pm->generation ||
                   c->mmu.code_generation != c->mmu.pm->code_generation;
@@ -256,7 +261,12 @@ void jit_sync(struct cpu *c)
 /* Remembers in the slot the last compiled block left by that b is next. */
 static void jit_fill_slot(struct cpu *c, struct jit_slot *sl, const struct block *b)
 {
-    *sl = (struct jit_slot){ b->jit_entry, c->eip, c->jit_gen, b->n, 0 };
+    sl->code = b->jit_entry;
+    sl->eip = c->eip;
+    sl->gen = c->jit_gen;
+    sl->n = b->n;
+    if (sl->direct && sl->direct_eip == c->eip)
+        jit_patch_direct(sl);
 }
 
 /* Runs block idx compiled, if it is (and may be), and the compiled blocks
@@ -329,6 +339,15 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
     c->jit_end = end;
     uint32_t prev_end = 0;            /* its fall-through linear address */
     for (;;) {
+        if (c->jit_flush_pending) {   /* generation numbers ran out: start afresh */
+            block_cache_flush(c);
+            memset(c->jit_recent, 0, sizeof(c->jit_recent));
+            c->jit_keys.cpl = 0xFF;
+            c->jit_next_gen = 0;
+            c->jit_flush_pending = 0;
+            prev = NULL;
+            pending = NULL;
+        }
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
         if (c->exit_request) {

@@ -136,6 +136,7 @@ struct cpu {
     } jit_keys, jit_recent[4];    /* the current keys; recent ones, to go back to */
     uint32_t jit_gen;             /* jit_keys.gen; numbers are never reused, 0 never used */
     uint32_t jit_next_gen;
+    uint8_t jit_flush_pending;    /* generation numbers ran out: the loop drops all code */
     uint8_t jit_attn;             /* the execution loop must run before the next block */
     int64_t jit_fastlim[6];       /* per segment: its limit when the memory fast path may use it
                                      (cpu/exec.h SEGF_FAST), else -1; kept by jit_sync */

@@ -39,8 +39,15 @@ typedef struct jit_slot *jit_block_fn(struct cpu *c);
  * is compiled for that EIP. */
 struct jit_slot {
     void *code;           /* the target's chained entry */
-    uint32_t eip, gen, n, pad;
+    uint32_t eip, gen, n;
+    uint32_t direct_eip;  /* the exit's fixed target, if it has one */
+    uint8_t *direct;      /* its jump to patch (exits with a fixed target), or NULL */
 };
+
+/* After filling a slot: an exit with a fixed target (Jcc, JMP, CALL, the
+ * end of a block) whose slot now holds that target gets a direct jump,
+ * guarded by the generation number alone. */
+void jit_patch_direct(struct jit_slot *sl);
 
 /* Brings cpu->jit_gen and cpu->jit_attn up to date after C code ran (a
  * handler, a slow memory access, the execution loop): a new generation when
@@ -48,6 +55,9 @@ struct jit_slot {
  * event to take, an exit, single-stepping, a memory-map change).
  * Implemented in cpu/cpu.c; compiled code calls it. */
 void jit_sync(struct cpu *c);
+
+/* A generation number never given to keys (empty slots hold 0). */
+#define JIT_GEN_NONE 0xFFFFFFFFu
 
 /* Runs before a block is compiled (cheap to count, pays back the compile). */
 #define JIT_HOT 8
@@ -63,7 +73,6 @@ void jit_free(struct jit *j);
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
                           uint32_t eip0, void **chain_entry);
 void jit_reset(struct jit *j);         /* forget all code */
-void jit_forget_chains(struct jit *j); /* empty every chain slot */
 /* The entry for eip in the table compiled code looks successors up in
  * when an exit's own slot does not match (returns, indirect jumps);
  * the execution loop fills it like a slot. NULL without a JIT. */

@@ -57,6 +57,7 @@ struct em {
     uint8_t *exit_patch[BLOCK_MAX * 8]; /* jumps to count_exit */
     int nexit;
     uint8_t *raw_patch[BLOCK_MAX * 2];  /* jumps to the epilogue proper */
+    int64_t last_target;           /* fixed target of the inline JMP/CALL ending the block, or -1 */
     int nraw;
 };
 
@@ -558,7 +559,7 @@ static void jump_to_eax(struct em *e, uint32_t k)
     st(e, CPU(eip), RAX);
 }
 
-static void chain_exit(struct em *e, uint32_t k);
+static void chain_exit(struct em *e, uint32_t k, int64_t target);
 
 /* al = guest condition cc (0/1), from the lazy flags: the host's own
  * flags after redoing a 32-bit CMP/SUB, logic op or ADD, or after loading
@@ -664,11 +665,11 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
     b1(e, 0x84); b1(e, 0xC0);                    /* test al, al */
     uint8_t *taken = jcc32(e, CC_NE);
     sti(e, CPU(eip), e->eip[k + 1]);
-    chain_exit(e, k);
+    chain_exit(e, k, e->eip[k + 1]);
     patch(e, taken, e->p);
     movi(e, RAX, target);
     jump_to_eax(e, k);
-    chain_exit(e, k);   /* one slot per direction */
+    chain_exit(e, k, target);   /* one slot per direction */
 }
 
 static void emit_shift(struct em *e, const struct form_args *f)
@@ -980,6 +981,7 @@ static int emit_inline(struct em *e, uint32_t k)
     case FM_JMP:
         movi(e, RAX, e->eip[k + 1] + i->imm);
         jump_to_eax(e, k);
+        e->last_target = (uint32_t)(e->eip[k + 1] + i->imm);
         break;
     case FM_CALL: {
         int from = e->nstubs;
@@ -995,6 +997,7 @@ static int emit_inline(struct em *e, uint32_t k)
         sti(e, CPU(eip), e->eip[k + 1] + i->imm);
         emit_mem_done(e, k);
         rejoin_here(e, from);
+        e->last_target = (uint32_t)(e->eip[k + 1] + i->imm);
         break;
     }
     case FM_RET: {
@@ -1184,7 +1187,46 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
 
 /* A block exit that may go straight on to the next compiled block: k + 1
  * instructions retired, EIP already set. */
-static void chain_exit(struct em *e, uint32_t k)
+/* The direct jump of an exit with a fixed target: icount, then, when no
+ * event waits, the generation is the one patched in (0 at first: never)
+ * and the target's n fits the budget, a jump straight to the target's
+ * code. Fixed-size encodings, so that jit_patch_direct() finds the fields:
+ * the generation's imm32 at `direct`, n's disp32 at direct + 13, the
+ * jump's rel32 at direct + 38. */
+static uint8_t *direct_exit(struct em *e, uint32_t k, uint8_t **slow)
+{
+    mem_op(e, 1, 0, 0x8B, RAX, R12, -1, 0, BC(cur_icount));
+    rr_op(e, 1, 0x81, 0, RAX); b4(e, k + 1);                          /* add rax, k + 1 */
+    mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
+    mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_attn)); b1(e, 0);   /* cmp byte [attn], 0 */
+    slow[0] = jcc32(e, CC_NE);
+    b1(e, 0x81); b1(e, 0xBB); b4(e, (uint32_t)CPU(jit_gen));          /* cmp dword [rbx + gen], imm32 */
+    uint8_t *at = e->p;
+    b4(e, 0);
+    slow[1] = jcc32(e, CC_NE);
+    b1(e, 0x48); b1(e, 0x8D); b1(e, 0x88); b4(e, 0);                  /* lea rcx, [rax + n] */
+    b1(e, 0x48); b1(e, 0x3B); b1(e, 0x8B); b4(e, (uint32_t)CPU(jit_end));   /* cmp rcx, [rbx + end] */
+    slow[2] = jcc32(e, CC_A);
+    b1(e, 0x48); b1(e, 0xFF); b1(e, 0x83); b4(e, (uint32_t)CPU(block_hits));  /* inc qword */
+    b1(e, 0xE9); b4(e, 0);                                             /* jmp target */
+    if (!e->overflow && (e->p - at != 42))
+        e->overflow = 1;   /* the layout jit_patch_direct() relies on */
+    return at;
+}
+
+void jit_patch_direct(struct jit_slot *sl)
+{
+    uint8_t *at = sl->direct;
+    int32_t rel = (int32_t)((uint8_t *)sl->code - (at + 42));
+    memcpy(at, &sl->gen, 4);
+    memcpy(at + 13, &sl->n, 4);
+    memcpy(at + 38, &rel, 4);
+}
+
+/* A block exit that may go straight on to the next compiled block: k + 1
+ * instructions retired, EIP already set; target: the EIP it goes to when
+ * fixed, else -1. */
+static void chain_exit(struct em *e, uint32_t k, int64_t target)
 {
     if (e->nslots >= JIT_SLOTS) {
         exit_after(e, k);
@@ -1192,6 +1234,13 @@ static void chain_exit(struct em *e, uint32_t k)
     }
     struct jit_slot *sl = &e->slots[e->nslots++];
     memset(sl, 0, sizeof(*sl));
+    if (target >= 0) {
+        uint8_t *slow[3];
+        sl->direct = direct_exit(e, k, slow);
+        sl->direct_eip = (uint32_t)target;
+        for (int x = 0; x < 3; x++)
+            patch(e, slow[x], e->p);
+    }
     movi(e, RAX, k + 1);
     movi64(e, RDX, (uint64_t)(uintptr_t)sl);
     b1(e, 0xE8);                                 /* call chain_check */
@@ -1235,6 +1284,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     uint8_t *entry = e->p;
     block_entry(e, idx, eip0);
     int r = 0;
+    e->last_target = -1;
     for (uint32_t k = 0; k < b->n; k++) {
         r = emit_inline(e, k);
         if (!r)
@@ -1243,7 +1293,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     if (r == 1)
         sti(e, CPU(eip), e->eip[b->n]);   /* the block ended at a page end or its size */
     if (r != 3)
-        chain_exit(e, b->n - 1);
+        chain_exit(e, b->n - 1, r == 1 ? (int64_t)e->eip[b->n] : e->last_target);
     epilogue(e);
     for (int s = 0; s < e->nstubs; s++)
         emit_stub(e, &e->stubs[s]);
@@ -1319,12 +1369,6 @@ void jit_reset(struct jit *j)
 {
     j->used = j->base;
     j->nslots = 0;
-    memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
-}
-
-void jit_forget_chains(struct jit *j)
-{
-    memset(j->slots, 0, JIT_SLOTS * sizeof(*j->slots));
     memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
 }
 
