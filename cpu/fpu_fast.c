@@ -1,0 +1,720 @@
+/* Specialised handlers for the frequent x87 forms (Intel SDM vol. 1 ch. 8,
+ * vol. 2 FADD..FXCH), chosen at decode time by fpu_specialise. Each covers
+ * the common case only: CR0.EM/TS clear, no pending exception (FSW.ES/B
+ * clear), the operand registers full (no stack fault), the memory operand
+ * in one page behind the TLB's host pointer, and nothing unmasked raised.
+ * Anything else runs the general handler op_fpu_esc (cpu/fpu.c) from the
+ * start: the fast code changes no state before it has decided, so the
+ * result is always exactly the general handler's. */
+#include "cpu/exec.h"
+#include "cpu/float80_fast.h"
+
+#define FTOP(f) (((f)->fsw >> 11) & 7u)
+
+/* ---- common parts ---- */
+
+/* No #NM, no #MF and no ES/B to keep up to date: the fast case. */
+F80F_INLINE int ready(const struct cpu *c)
+{
+    return !((c->cr0 & (CR0_EM | CR0_TS)) | (c->fpu.fsw & (FSW_ES | FSW_B)));
+}
+
+/* Flags `fl` merge into FSW without setting ES (raise()'s early case). */
+F80F_INLINE int quiet(const struct fpu *f, uint16_t fl)
+{
+    return !((f->fsw | fl) & ~f->fcw & 0x3F);
+}
+
+/* FSW after an operation: C1 and the exception flags from fl. */
+F80F_INLINE void set_flags(struct fpu *f, uint16_t fl)
+{
+    f->fsw = (uint16_t)((f->fsw & ~FSW_C1) | (fl & (0x7F | FSW_C1)));
+}
+
+F80F_INLINE struct f80 reg(const struct fpu *f, unsigned p)
+{
+    struct f80 v = { f->mant[p], f->se[p] };
+    return v;
+}
+
+F80F_INLINE void put(struct fpu *f, unsigned p, struct f80 v)
+{
+    f->mant[p] = v.mant;
+    f->se[p] = v.se;
+}
+
+F80F_INLINE int full(const struct fpu *f, unsigned p) { return (f->tags >> p) & 1; }
+
+/* Pops: the register at TOP becomes empty. */
+F80F_INLINE void pop(struct fpu *f)
+{
+    unsigned top = FTOP(f);
+    f->tags &= (uint16_t)~(1u << top);
+    f->fsw = (uint16_t)((f->fsw & ~FSW_TOP) | ((top + 1) & 7) << 11);
+}
+
+/* FIP/FCS/FOP (and FDP/FDS) as cpu/fpu.c record() sets them. */
+F80F_INLINE void rec(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    f->fip = c->fault_eip;
+    f->fcs = c->segs[S_CS].sel;
+    f->fop = (uint16_t)(((i->opc & 7) << 8) | i->modrm);
+}
+
+F80F_INLINE void rec_mem(struct cpu *c, const struct insn *i, uint32_t off)
+{
+    rec(c, i);
+    c->fpu.fdp = off;
+    c->fpu.fds = c->segs[i->seg].sel;
+}
+
+/* Host address of an n-byte operand (2, 4, 8 or 10) at sreg:off, when it
+ * lies in one page reached through a present writable expand-up data
+ * segment (exec.h mem_fast) and is 4-byte aligned (2-byte for n = 2): then
+ * the 4-byte parts the general handler accesses cannot fault and cannot
+ * raise #AC, and the TLB entry covers all of it. NULL: the general path. */
+F80F_INLINE uint8_t *host(struct cpu *c, int sreg, uint32_t off, int n, int access)
+{
+    const struct seg *s = &c->segs[sreg];
+    if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + (uint32_t)n - 1 > s->limit)
+        return NULL;
+    uint32_t lin = s->base + off;
+    if ((lin & (n == 2 ? 1u : 3u)) || (lin & 0xFFF) > 0x1000u - (uint32_t)n)
+        return NULL;
+    const struct tlb_entry *e = &c->mmu.tlb[c->cpl == 3][access][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag != (lin & ~0xFFFu))
+        return NULL;
+    c->mmu.tlb_hits++;
+    return e->host + (lin & 0xFFF);
+}
+
+F80F_INLINE uint64_t ld64(const uint8_t *p) { return pm_ld32(p) | (uint64_t)pm_ld32(p + 4) << 32; }
+
+F80F_INLINE void st64(uint8_t *p, uint64_t v)
+{
+    pm_st32(p, (uint32_t)v);
+    pm_st32(p + 4, (uint32_t)(v >> 32));
+}
+
+F80F_INLINE struct f80_env env_of(uint16_t fcw)
+{
+    struct f80_env e = { (uint8_t)((fcw >> 10) & 3), (uint8_t)((fcw >> 8) & 3), (uint8_t)(fcw & 0x3F), 0 };
+    return e;
+}
+
+/* ---- operand loads ---- */
+
+enum { T_F32, T_F64, T_I16, T_I32, T_I64, T_F80 };
+static const uint8_t tsize[6] = { 4, 8, 2, 4, 8, 10 };
+
+static SV_NOINLINE struct f80 load_slow(uint16_t fcw, int t, uint64_t bits, uint16_t *fl)
+{
+    struct f80_env e = env_of(fcw);
+    struct f80 v = t == T_F32 ? f80_from_f32(&e, (uint32_t)bits) : f80_from_f64(&e, bits);
+    *fl |= e.flags;
+    return v;
+}
+
+/* The value of a memory operand of type t at p (flags as the general
+ * handler's load raises them). */
+F80F_INLINE struct f80 load(uint16_t fcw, int t, const uint8_t *p, uint16_t *fl)
+{
+    struct f80 v;
+    uint64_t bits;
+    switch (t) {
+    case T_F32:
+        bits = pm_ld32(p);
+        if (SV_LIKELY(f80f_from_f32((uint32_t)bits, &v)))
+            return v;
+        return load_slow(fcw, t, bits, fl);
+    case T_F64:
+        bits = ld64(p);
+        if (SV_LIKELY(f80f_from_f64(bits, &v)))
+            return v;
+        return load_slow(fcw, t, bits, fl);
+    case T_I16: return f80f_from_int((int16_t)pm_ld16(p));
+    case T_I32: return f80f_from_int((int32_t)pm_ld32(p));
+    case T_I64: return f80f_from_int((int64_t)ld64(p));
+    default:
+        v.mant = ld64(p);
+        v.se = pm_ld16(p + 8);
+        return v;
+    }
+}
+
+/* ---- arithmetic ---- */
+
+/* op: ModRM.reg of D8 (0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr) */
+static SV_NOINLINE struct f80 calc_slow(uint16_t fcw, int op, struct f80 x, struct f80 y, uint16_t *fl)
+{
+    struct f80_env e = env_of(fcw);
+    struct f80 r;
+    switch (op) {
+    case 0: r = f80_add(&e, x, y); break;
+    case 1: r = f80_mul(&e, x, y); break;
+    case 4: r = f80_sub(&e, x, y); break;
+    case 5: r = f80_sub(&e, y, x); break;
+    case 6: r = f80_div(&e, x, y); break;
+    default: r = f80_div(&e, y, x); break;
+    }
+    *fl |= e.flags;
+    return r;
+}
+
+F80F_INLINE struct f80 calc(uint16_t fcw, int op, struct f80 x, struct f80 y, uint16_t *fl)
+{
+    struct f80f_rnd m = f80f_rnd_of(fcw);
+    struct f80 r;
+    int ok;
+    switch (op) {
+    case 0: ok = f80f_addsub(m, x, y, 0, &r, fl); break;
+    case 1: ok = f80f_mul(m, x, y, &r, fl); break;
+    case 4: ok = f80f_addsub(m, x, y, 1, &r, fl); break;
+    case 5: ok = f80f_addsub(m, y, x, 1, &r, fl); break;
+    case 6: ok = f80f_div(m, x, y, &r, fl); break;
+    default: ok = f80f_div(m, y, x, &r, fl); break;
+    }
+    if (SV_LIKELY(ok))
+        return r;
+    return calc_slow(fcw, op, x, y, fl);
+}
+
+/* D8/DA/DC/DE memory forms: ST0 = ST0 op mem */
+F80F_INLINE void arith_m(struct cpu *c, const struct insn *i, int t, int op)
+{
+    struct fpu *f = &c->fpu;
+    uint32_t off = insn_ea(c, i);
+    const uint8_t *p;
+    uint16_t fl = 0;
+    unsigned top = FTOP(f);
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
+        goto slow;
+    struct f80 y = load(f->fcw, t, p, &fl);
+    struct f80 r = calc(f->fcw, op, reg(f, top), y, &fl);
+    if (SV_UNLIKELY(!quiet(f, fl)))
+        goto slow;
+    put(f, top, r);
+    set_flags(f, fl);
+    rec_mem(c, i, off);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+/* Register forms: dst = dst op src; dst is ST0 (D8) or ST(i) (DC, DE). */
+F80F_INLINE void arith_r(struct cpu *c, const struct insn *i, int op, int to_sti, int dopop)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), pi = (top + i->rm) & 7;
+    uint16_t fl = 0;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
+        goto slow;
+    unsigned dst = to_sti ? pi : top, src = to_sti ? top : pi;
+    struct f80 r = calc(f->fcw, op, reg(f, dst), reg(f, src), &fl);
+    if (SV_UNLIKELY(!quiet(f, fl)))
+        goto slow;
+    put(f, dst, r);
+    set_flags(f, fl);
+    if (dopop)
+        pop(f);
+    rec(c, i);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+/* ---- compare ---- */
+
+static const uint16_t cc_of[4] = { 0, FSW_C0, FSW_C3, FSW_C3 | FSW_C2 | FSW_C0 };
+
+static SV_NOINLINE int cmp_slow(uint16_t fcw, struct f80 x, struct f80 y, int quiet_cmp, uint16_t *fl)
+{
+    struct f80_env e = env_of(fcw);
+    int r = f80_compare(&e, x, y, quiet_cmp);
+    *fl |= e.flags;
+    return r;
+}
+
+F80F_INLINE int cmp(uint16_t fcw, struct f80 x, struct f80 y, int quiet_cmp, uint16_t *fl)
+{
+    int r = f80f_compare(x, y);
+    if (SV_LIKELY(r >= 0))
+        return r;
+    return cmp_slow(fcw, x, y, quiet_cmp, fl);
+}
+
+/* FSW after a compare: C0 C2 C3 from r, C1 and flags from fl. */
+F80F_INLINE void set_cc(struct fpu *f, uint16_t fl, int r)
+{
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | (fl & (0x7F | FSW_C1)) | cc_of[r]);
+}
+
+/* FCOM/FCOMP/FICOM/FICOMP with a memory operand */
+F80F_INLINE void cmp_m(struct cpu *c, const struct insn *i, int t, int dopop)
+{
+    struct fpu *f = &c->fpu;
+    uint32_t off = insn_ea(c, i);
+    const uint8_t *p;
+    uint16_t fl = 0;
+    unsigned top = FTOP(f);
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
+        goto slow;
+    struct f80 y = load(f->fcw, t, p, &fl);
+    int r = cmp(f->fcw, reg(f, top), y, 0, &fl);
+    if (SV_UNLIKELY(!quiet(f, fl)))
+        goto slow;
+    set_cc(f, fl, r);
+    if (dopop)
+        pop(f);
+    rec_mem(c, i, off);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+/* FCOM/FUCOM(P)(P) ST(i) */
+F80F_INLINE void cmp_r(struct cpu *c, const struct insn *i, int quiet_cmp, int npop)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), pi = (top + i->rm) & 7;
+    uint16_t fl = 0;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
+        goto slow;
+    int r = cmp(f->fcw, reg(f, top), reg(f, pi), quiet_cmp, &fl);
+    if (SV_UNLIKELY(!quiet(f, fl)))
+        goto slow;
+    set_cc(f, fl, r);
+    while (npop--)
+        pop(f);
+    rec(c, i);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+/* FCOMI/FUCOMI(P): ZF PF CF */
+F80F_INLINE void cmpi_r(struct cpu *c, const struct insn *i, int quiet_cmp, int dopop)
+{
+    static const uint32_t efl[4] = { 0, FL_CF, FL_ZF, FL_ZF | FL_PF | FL_CF };
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), pi = (top + i->rm) & 7;
+    uint16_t fl = 0;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
+        goto slow;
+    int r = cmp(f->fcw, reg(f, top), reg(f, pi), quiet_cmp, &fl);
+    if (SV_UNLIKELY(!quiet(f, fl)))
+        goto slow;
+    set_flags(f, fl);
+    cpu_set_eflags(c, efl[r], FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF);
+    if (dopop)
+        pop(f);
+    rec(c, i);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+/* ---- loads and stores ---- */
+
+/* FLD/FILD m: push the operand */
+F80F_INLINE void load_m(struct cpu *c, const struct insn *i, int t)
+{
+    struct fpu *f = &c->fpu;
+    uint32_t off = insn_ea(c, i);
+    const uint8_t *p;
+    uint16_t fl = 0;
+    unsigned nt = (FTOP(f) - 1) & 7;
+    if (SV_UNLIKELY(!ready(c) || full(f, nt) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
+        goto slow;
+    struct f80 v = load(f->fcw, t, p, &fl);
+    if (SV_UNLIKELY(!quiet(f, fl)))
+        goto slow;
+    put(f, nt, v);
+    f->tags |= (uint16_t)(1u << nt);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C1 | FSW_TOP)) | (fl & 0x7F) | nt << 11);
+    rec_mem(c, i, off);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+static SV_NOINLINE uint64_t store_slow(uint16_t fcw, int t, struct f80 v, uint16_t *fl)
+{
+    struct f80_env e = env_of(fcw);
+    uint64_t bits;
+    switch (t) {
+    case T_F32: bits = f80_to_f32(&e, v); break;
+    case T_F64: bits = f80_to_f64(&e, v); break;
+    case T_I16: bits = (uint16_t)f80_to_int(&e, v, 16); break;
+    case T_I32: bits = (uint32_t)f80_to_int(&e, v, 32); break;
+    default: bits = (uint64_t)f80_to_int(&e, v, 64); break;
+    }
+    *fl |= e.flags;
+    return bits;
+}
+
+/* The memory image of ST0 for a store of type t (not T_F80). */
+F80F_INLINE uint64_t store_bits(uint16_t fcw, int t, struct f80 v, uint16_t *fl)
+{
+    unsigned rc = (fcw >> 10) & 3;
+    uint64_t bits;
+    int64_t n;
+    switch (t) {
+    case T_F32:
+        if (SV_LIKELY(f80f_to_ieee(rc, v, 23, &bits, fl)))
+            return bits;
+        break;
+    case T_F64:
+        if (SV_LIKELY(f80f_to_ieee(rc, v, 52, &bits, fl)))
+            return bits;
+        break;
+    default:
+        if (f80f_to_int(rc, v, t == T_I16 ? 16 : t == T_I32 ? 32 : 64, &n, fl))
+            return (uint64_t)n;
+        break;
+    }
+    return store_slow(fcw, t, v, fl);
+}
+
+/* FST/FSTP/FIST/FISTP m (and FSTP m80) */
+F80F_INLINE void store_m(struct cpu *c, const struct insn *i, int t, int dopop)
+{
+    struct fpu *f = &c->fpu;
+    uint32_t off = insn_ea(c, i);
+    uint8_t *p;
+    uint16_t fl = 0;
+    unsigned top = FTOP(f);
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_WRITE))))
+        goto slow;
+    struct f80 v = reg(f, top);
+    if (t == T_F80) {
+        st64(p, v.mant);
+        pm_st16(p + 8, v.se);
+    } else {
+        uint64_t bits = store_bits(f->fcw, t, v, &fl);
+        if (SV_UNLIKELY(!quiet(f, fl)))
+            goto slow;
+        switch (tsize[t]) {
+        case 2: pm_st16(p, (uint16_t)bits); break;
+        case 4: pm_st32(p, (uint32_t)bits); break;
+        default: st64(p, bits); break;
+        }
+    }
+    rec_mem(c, i, off);
+    set_flags(f, fl);
+    if (dopop)
+        pop(f);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+
+/* ---- handlers ---- */
+
+#define ARITH_M(t, tn) \
+    static void fadd_##tn(struct cpu *c, const struct insn *i) { arith_m(c, i, t, 0); } \
+    static void fmul_##tn(struct cpu *c, const struct insn *i) { arith_m(c, i, t, 1); } \
+    static void fsub_##tn(struct cpu *c, const struct insn *i) { arith_m(c, i, t, 4); } \
+    static void fsubr_##tn(struct cpu *c, const struct insn *i) { arith_m(c, i, t, 5); } \
+    static void fdiv_##tn(struct cpu *c, const struct insn *i) { arith_m(c, i, t, 6); } \
+    static void fdivr_##tn(struct cpu *c, const struct insn *i) { arith_m(c, i, t, 7); } \
+    static void fcom_##tn(struct cpu *c, const struct insn *i) { cmp_m(c, i, t, 0); } \
+    static void fcomp_##tn(struct cpu *c, const struct insn *i) { cmp_m(c, i, t, 1); } \
+    static insn_fn *const arith_##tn[8] = { fadd_##tn, fmul_##tn, fcom_##tn, fcomp_##tn, \
+                                            fsub_##tn, fsubr_##tn, fdiv_##tn, fdivr_##tn };
+ARITH_M(T_F32, m32)
+ARITH_M(T_F64, m64)
+ARITH_M(T_I16, m16i)
+ARITH_M(T_I32, m32i)
+#undef ARITH_M
+
+/* op: the operation done (DC/DE swap sub/subr and div/divr: g ^ (g >= 4)) */
+#define ARITH_R(op, on) \
+    static void on##_st0_sti(struct cpu *c, const struct insn *i) { arith_r(c, i, op, 0, 0); } \
+    static void on##_sti_st0(struct cpu *c, const struct insn *i) { arith_r(c, i, op, 1, 0); } \
+    static void on##p_sti_st0(struct cpu *c, const struct insn *i) { arith_r(c, i, op, 1, 1); }
+ARITH_R(0, fadd)
+ARITH_R(1, fmul)
+ARITH_R(4, fsub)
+ARITH_R(5, fsubr)
+ARITH_R(6, fdiv)
+ARITH_R(7, fdivr)
+#undef ARITH_R
+static insn_fn *const arith_d8[8] = { fadd_st0_sti, fmul_st0_sti, 0, 0,
+                                      fsub_st0_sti, fsubr_st0_sti, fdiv_st0_sti, fdivr_st0_sti };
+/* DC/DE by ModRM.reg: /4 is FSUBR ST(i), ST0 (ST(i) = ST0 - ST(i)), ... */
+static insn_fn *const arith_dc[8] = { fadd_sti_st0, fmul_sti_st0, 0, 0,
+                                      fsubr_sti_st0, fsub_sti_st0, fdivr_sti_st0, fdiv_sti_st0 };
+static insn_fn *const arith_de[8] = { faddp_sti_st0, fmulp_sti_st0, 0, 0,
+                                      fsubrp_sti_st0, fsubp_sti_st0, fdivrp_sti_st0, fdivp_sti_st0 };
+
+static void fcom_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0, 0); }
+static void fcomp_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0, 1); }
+static void fcompp(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0, 2); }
+static void fucom_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1, 0); }
+static void fucomp_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1, 1); }
+static void fucompp(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1, 2); }
+static void fcomi(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 0, 0); }
+static void fcomip(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 0, 1); }
+static void fucomi(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 1, 0); }
+static void fucomip(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 1, 1); }
+
+static void fld_m32(struct cpu *c, const struct insn *i) { load_m(c, i, T_F32); }
+static void fld_m64(struct cpu *c, const struct insn *i) { load_m(c, i, T_F64); }
+static void fld_m80(struct cpu *c, const struct insn *i) { load_m(c, i, T_F80); }
+static void fild_m16(struct cpu *c, const struct insn *i) { load_m(c, i, T_I16); }
+static void fild_m32(struct cpu *c, const struct insn *i) { load_m(c, i, T_I32); }
+static void fild_m64(struct cpu *c, const struct insn *i) { load_m(c, i, T_I64); }
+static void fst_m32(struct cpu *c, const struct insn *i) { store_m(c, i, T_F32, 0); }
+static void fstp_m32(struct cpu *c, const struct insn *i) { store_m(c, i, T_F32, 1); }
+static void fst_m64(struct cpu *c, const struct insn *i) { store_m(c, i, T_F64, 0); }
+static void fstp_m64(struct cpu *c, const struct insn *i) { store_m(c, i, T_F64, 1); }
+static void fstp_m80(struct cpu *c, const struct insn *i) { store_m(c, i, T_F80, 1); }
+static void fist_m16(struct cpu *c, const struct insn *i) { store_m(c, i, T_I16, 0); }
+static void fistp_m16(struct cpu *c, const struct insn *i) { store_m(c, i, T_I16, 1); }
+static void fist_m32(struct cpu *c, const struct insn *i) { store_m(c, i, T_I32, 0); }
+static void fistp_m32(struct cpu *c, const struct insn *i) { store_m(c, i, T_I32, 1); }
+static void fistp_m64(struct cpu *c, const struct insn *i) { store_m(c, i, T_I64, 1); }
+
+/* FLDCW: a newly unmasked pending flag would set ES (general path). */
+static void fldcw(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    const uint8_t *p = host(c, i->seg, insn_ea(c, i), 2, MMU_READ);
+    uint16_t cw;
+    if (SV_UNLIKELY(!ready(c) || !p || (f->fsw & ~(cw = pm_ld16(p)) & 0x3F))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    f->fcw = cw;
+}
+
+/* FNSTCW / FNSTSW m16 (no wait, no FIP/FOP) */
+static void fnstcw(struct cpu *c, const struct insn *i)
+{
+    uint8_t *p = host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE);
+    if (SV_UNLIKELY(!ready(c) || !p)) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    pm_st16(p, c->fpu.fcw);
+}
+
+static void fnstsw_m(struct cpu *c, const struct insn *i)
+{
+    uint8_t *p = host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE);
+    if (SV_UNLIKELY(!ready(c) || !p)) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    pm_st16(p, c->fpu.fsw);
+}
+
+static void fnstsw_ax(struct cpu *c, const struct insn *i)
+{
+    if (SV_UNLIKELY(c->cr0 & (CR0_EM | CR0_TS))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    c->regs[R_EAX] = (c->regs[R_EAX] & 0xFFFF0000u) | c->fpu.fsw;
+}
+
+/* FLD ST(i) */
+static void fld_st(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), src = (top + i->rm) & 7, nt = (top - 1) & 7;
+    if (SV_UNLIKELY(!ready(c) || !full(f, src) || full(f, nt))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    put(f, nt, reg(f, src));
+    f->tags |= (uint16_t)(1u << nt);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C1 | FSW_TOP)) | nt << 11);
+    rec(c, i);
+}
+
+/* FLD1 (k = 0) / FLDZ (k = 1) */
+F80F_INLINE void fld_k(struct cpu *c, const struct insn *i, int k)
+{
+    struct fpu *f = &c->fpu;
+    unsigned nt = (FTOP(f) - 1) & 7;
+    if (SV_UNLIKELY(!ready(c) || full(f, nt))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    put(f, nt, k ? f80_make(0, 0, 0) : f80_make(0, F80_BIAS, 1ull << 63));
+    f->tags |= (uint16_t)(1u << nt);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C1 | FSW_TOP)) | nt << 11);
+    rec(c, i);
+}
+static void fld1(struct cpu *c, const struct insn *i) { fld_k(c, i, 0); }
+static void fldz(struct cpu *c, const struct insn *i) { fld_k(c, i, 1); }
+
+/* FST/FSTP ST(i) */
+F80F_INLINE void fst_st(struct cpu *c, const struct insn *i, int dopop)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), pi = (top + i->rm) & 7;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    put(f, pi, reg(f, top));
+    f->tags |= (uint16_t)(1u << pi);
+    f->fsw &= (uint16_t)~FSW_C1;
+    if (dopop)
+        pop(f);
+    rec(c, i);
+}
+static void fst_sti(struct cpu *c, const struct insn *i) { fst_st(c, i, 0); }
+static void fstp_sti(struct cpu *c, const struct insn *i) { fst_st(c, i, 1); }
+
+static void fxch(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), pi = (top + i->rm) & 7;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    struct f80 a = reg(f, top);
+    put(f, top, reg(f, pi));
+    put(f, pi, a);
+    f->fsw &= (uint16_t)~FSW_C1;
+    rec(c, i);
+}
+
+/* FCHS (clear = 0) / FABS (1) */
+F80F_INLINE void fsign(struct cpu *c, const struct insn *i, int clear)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f);
+    if (SV_UNLIKELY(!ready(c) || !full(f, top))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    f->se[top] = (uint16_t)(clear ? f->se[top] & 0x7FFF : f->se[top] ^ 0x8000);
+    f->fsw &= (uint16_t)~FSW_C1;
+    rec(c, i);
+}
+static void fchs(struct cpu *c, const struct insn *i) { fsign(c, i, 0); }
+static void fabs_(struct cpu *c, const struct insn *i) { fsign(c, i, 1); }
+
+/* FCMOVcc: DA /0-3 (B E BE U), DB /0-3 (NB NE NBE NU) */
+static void fcmov(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), pi = (top + i->rm) & 7;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    static const uint32_t need[4] = { FL_CF, FL_ZF, FL_CF | FL_ZF, FL_PF };
+    int cond = (cpu_get_eflags(c) & need[i->reg & 3]) != 0;
+    f->fsw &= (uint16_t)~FSW_C1;
+    if (cond ^ ((i->opc & 7) == 3))
+        put(f, top, reg(f, pi));
+    rec(c, i);
+}
+
+/* ---- selection ---- */
+
+static insn_fn *pick_mem(const struct insn *i)
+{
+    int g = i->reg;
+    switch (i->opc & 7) {
+    case 0: return arith_m32[g];
+    case 2: return arith_m32i[g];
+    case 4: return arith_m64[g];
+    case 6: return arith_m16i[g];
+    case 1:
+        switch (g) {
+        case 0: return fld_m32;
+        case 2: return fst_m32;
+        case 3: return fstp_m32;
+        case 5: return fldcw;
+        case 7: return fnstcw;
+        }
+        return 0;
+    case 3:
+        switch (g) {
+        case 0: return fild_m32;
+        case 2: return fist_m32;
+        case 3: return fistp_m32;
+        case 5: return fld_m80;
+        case 7: return fstp_m80;
+        }
+        return 0;
+    case 5:
+        switch (g) {
+        case 0: return fld_m64;
+        case 2: return fst_m64;
+        case 3: return fstp_m64;
+        case 7: return fnstsw_m;
+        }
+        return 0;
+    default:
+        switch (g) {
+        case 0: return fild_m16;
+        case 2: return fist_m16;
+        case 3: return fistp_m16;
+        case 5: return fild_m64;
+        case 7: return fistp_m64;
+        }
+        return 0;
+    }
+}
+
+static insn_fn *pick_reg(const struct insn *i)
+{
+    int g = i->reg, r = i->rm;
+    switch (i->opc & 7) {
+    case 0:
+        return g == 2 ? fcom_st : g == 3 ? fcomp_st : arith_d8[g];
+    case 1:
+        switch (g) {
+        case 0: return fld_st;
+        case 1: return fxch;
+        case 4: return r == 0 ? fchs : r == 1 ? fabs_ : 0;
+        case 5: return r == 0 ? fld1 : r == 6 ? fldz : 0;
+        }
+        return 0;
+    case 2:
+        if (g < 4)
+            return fcmov;
+        return g == 5 && r == 1 ? fucompp : 0;
+    case 3:
+        if (g < 4)
+            return fcmov;
+        return g == 5 ? fucomi : g == 6 ? fcomi : 0;
+    case 4:
+        return arith_dc[g];
+    case 5:
+        switch (g) {
+        case 2: return fst_sti;
+        case 3: return fstp_sti;
+        case 4: return fucom_st;
+        case 5: return fucomp_st;
+        }
+        return 0;
+    case 6:
+        if (g == 3)
+            return r == 1 ? fcompp : 0;
+        return arith_de[g];
+    default:
+        if (g == 4)
+            return r == 0 ? fnstsw_ax : 0;
+        return g == 5 ? fucomip : g == 6 ? fcomip : 0;
+    }
+}
+
+void fpu_specialise(struct insn *i)
+{
+    if (i->fn != op_fpu_esc)
+        return;
+    insn_fn *h = i->mod == 3 ? pick_reg(i) : pick_mem(i);
+    if (h)
+        i->fn = h;
+}
