@@ -70,12 +70,24 @@ F80F_INLINE int f80f_pack(struct f80f_rnd m, int sign, int32_t exp, uint64_t hi,
     return 1;
 }
 
+static inline int f80f_zero(struct f80 a) { return !(a.se & 0x7FFF) && !a.mant; }
+
 /* a + b (negb = 0) or a - b (negb = 1) */
 F80F_INLINE int f80f_addsub(struct f80f_rnd m, struct f80 a, struct f80 b, int negb, struct f80 *r, uint16_t *fl)
 {
-    if (!f80_normal(a) || !f80_normal(b))
-        return 0;
     int sa = f80_sign(a), sb = f80_sign(b) ^ negb;
+    if (!f80_normal(a) || !f80_normal(b)) {
+        /* zeros with zeros or normals: x + 0 is x rounded to the precision */
+        if (f80f_zero(a) && f80f_zero(b)) {
+            *r = f80_make(sa == sb ? sa : m.rc == F80_RD, 0, 0);
+            return 1;
+        }
+        if (f80f_zero(a) && f80_normal(b))
+            return f80f_pack(m, sb, f80_exp(b), b.mant, 0, r, fl);
+        if (f80f_zero(b) && f80_normal(a))
+            return f80f_pack(m, sa, f80_exp(a), a.mant, 0, r, fl);
+        return 0;
+    }
     int32_t ea = f80_exp(a), eb = f80_exp(b);
     uint64_t ma = a.mant, mb = b.mant;
     if (eb > ea || (eb == ea && mb > ma)) {
@@ -110,8 +122,14 @@ F80F_INLINE int f80f_addsub(struct f80f_rnd m, struct f80 a, struct f80 b, int n
 
 F80F_INLINE int f80f_mul(struct f80f_rnd m, struct f80 a, struct f80 b, struct f80 *r, uint16_t *fl)
 {
-    if (!f80_normal(a) || !f80_normal(b))
+    if (!f80_normal(a) || !f80_normal(b)) {
+        /* zero times zero or a normal: a signed zero */
+        if ((f80f_zero(a) || f80_normal(a)) && (f80f_zero(b) || f80_normal(b))) {
+            *r = f80_make(f80_sign(a) ^ f80_sign(b), 0, 0);
+            return 1;
+        }
         return 0;
+    }
     uint64_t hi, lo;
     int32_t exp = f80_exp(a) + f80_exp(b) - F80_BIAS + 1;
     mul64(a.mant, b.mant, &hi, &lo);
@@ -125,8 +143,13 @@ F80F_INLINE int f80f_mul(struct f80f_rnd m, struct f80 a, struct f80 b, struct f
 
 F80F_INLINE int f80f_div(struct f80f_rnd m, struct f80 a, struct f80 b, struct f80 *r, uint16_t *fl)
 {
-    if (!f80_normal(a) || !f80_normal(b))
+    if (!f80_normal(a) || !f80_normal(b)) {
+        if (f80f_zero(a) && f80_normal(b)) {      /* 0 / normal */
+            *r = f80_make(f80_sign(a) ^ f80_sign(b), 0, 0);
+            return 1;
+        }
         return 0;
+    }
     uint64_t n = a.mant, d = b.mant, rem, qh, ql;
     int32_t exp = f80_exp(a) - f80_exp(b) + F80_BIAS;
     qh = div128_64(n >> 1, n << 63, d, &rem);   /* n / d * 2^127: n >> 1 < d */
@@ -140,12 +163,19 @@ F80F_INLINE int f80f_div(struct f80f_rnd m, struct f80 a, struct f80 b, struct f
     return f80f_pack(m, f80_sign(a) ^ f80_sign(b), exp, qh, ql, r, fl);
 }
 
-/* FCOM/FUCOM of two normal values (no flags): F80_GT/LT/EQ, or -1. */
+/* FCOM/FUCOM of normals and zeros (no flags): F80_GT/LT/EQ, or -1. */
 F80F_INLINE int f80f_compare(struct f80 a, struct f80 b)
 {
-    if (!f80_normal(a) || !f80_normal(b))
-        return -1;
     int sa = f80_sign(a), sb = f80_sign(b);
+    if (!f80_normal(a) || !f80_normal(b)) {
+        if (f80f_zero(a) && f80f_zero(b))
+            return F80_EQ;
+        if (f80f_zero(a) && f80_normal(b))
+            return sb ? F80_GT : F80_LT;
+        if (f80f_zero(b) && f80_normal(a))
+            return sa ? F80_LT : F80_GT;
+        return -1;
+    }
     if (sa != sb)
         return sa ? F80_LT : F80_GT;
     if (a.se == b.se && a.mant == b.mant)
@@ -191,15 +221,19 @@ F80F_INLINE struct f80 f80f_from_int(int64_t v)
     return f80_make(s, (uint16_t)(F80_BIAS + 63 - n), m << n);
 }
 
-/* Stores to binary64 (fb = 52) or binary32 (fb = 23) of a normal value
- * whose rounded result is a normal of that format. */
+/* Stores to binary64 (fb = 52) or binary32 (fb = 23) of a zero, or of a
+ * normal value whose rounded result is a normal of that format. */
 F80F_INLINE int f80f_to_ieee(unsigned rc, struct f80 a, int fb, uint64_t *bits, uint16_t *fl)
 {
     int32_t bias = fb == 52 ? 1023 : 127;
     int32_t emin = F80_BIAS - bias + 1, emx = F80_BIAS + bias, ex = f80_exp(a);
-    if (!(a.mant >> 63) || ex < emin || ex > emx)
-        return 0;
     int drop = 63 - fb, sign = f80_sign(a);
+    if (!(a.mant >> 63) || ex < emin || ex > emx) {
+        if (!f80f_zero(a))
+            return 0;
+        *bits = (uint64_t)sign << (fb == 52 ? 63 : 31);
+        return 1;
+    }
     uint64_t lsb = 1ull << drop, h = a.mant & ~(lsb - 1), g = a.mant << (64 - drop);
     if (g) {
         if (f80f_up(rc, sign, g, (h & lsb) != 0)) {
@@ -220,14 +254,25 @@ F80F_INLINE int f80f_to_ieee(unsigned rc, struct f80 a, int fb, uint64_t *bits, 
     return 1;
 }
 
-/* FIST of a value with 1 <= |a| < 2^63 to an integer of `bits` bits. */
+/* FIST of a zero or a normal with |a| < 2^63 to an integer of `bits` bits. */
 F80F_INLINE int f80f_to_int(unsigned rc, struct f80 a, int bits, int64_t *v, uint16_t *fl)
 {
     int32_t ue = f80_exp(a) - F80_BIAS;
-    if (!(a.mant >> 63) || ue < 0 || ue > 62)
-        return 0;
     int sign = f80_sign(a);
-    uint64_t ip = a.mant >> (63 - ue), g = a.mant << (ue + 1);
+    uint64_t ip, g;
+    if (!f80_normal(a) || ue > 62) {
+        if (!f80f_zero(a))
+            return 0;
+        *v = 0;
+        return 1;
+    }
+    if (ue >= 0) {
+        ip = a.mant >> (63 - ue);
+        g = a.mant << (ue + 1);
+    } else {                                    /* |a| < 1: 0 or 1 */
+        ip = 0;
+        g = ue == -1 ? a.mant : 1;              /* half and the rest, or below half */
+    }
     int up = g && f80f_up(rc, sign, g, (int)(ip & 1));
     ip += (uint64_t)up;
     uint64_t lim = 1ull << (bits - 1);

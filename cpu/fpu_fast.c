@@ -13,16 +13,18 @@
 
 /* ---- common parts ---- */
 
-/* No #NM, no #MF and no ES/B to keep up to date: the fast case. */
+/* No #NM, no #MF, and no ES/B to keep up to date: neither set nor due
+ * for a flag already in FSW (cpu/fpu.c raise()'s early case). */
 F80F_INLINE int ready(const struct cpu *c)
 {
-    return !((c->cr0 & (CR0_EM | CR0_TS)) | (c->fpu.fsw & (FSW_ES | FSW_B)));
+    const struct fpu *f = &c->fpu;
+    return !((c->cr0 & (CR0_EM | CR0_TS)) | (f->fsw & (FSW_ES | FSW_B)) | (f->fsw & ~f->fcw & 0x3F));
 }
 
-/* Flags `fl` merge into FSW without setting ES (raise()'s early case). */
+/* Flags `fl` of an operation merge into FSW without setting ES. */
 F80F_INLINE int quiet(const struct fpu *f, uint16_t fl)
 {
-    return !((f->fsw | fl) & ~f->fcw & 0x3F);
+    return !(fl & ~f->fcw & 0x3F);
 }
 
 /* FSW after an operation: C1 and the exception flags from fl. */
@@ -97,87 +99,43 @@ F80F_INLINE void st64(uint8_t *p, uint64_t v)
     pm_st32(p + 4, (uint32_t)(v >> 32));
 }
 
-F80F_INLINE struct f80_env env_of(uint16_t fcw)
-{
-    struct f80_env e = { (uint8_t)((fcw >> 10) & 3), (uint8_t)((fcw >> 8) & 3), (uint8_t)(fcw & 0x3F), 0 };
-    return e;
-}
-
 /* ---- operand loads ---- */
 
 enum { T_F32, T_F64, T_I16, T_I32, T_I64, T_F80 };
 static const uint8_t tsize[6] = { 4, 8, 2, 4, 8, 10 };
 
-static SV_NOINLINE struct f80 load_slow(uint16_t fcw, int t, uint64_t bits, uint16_t *fl)
+/* The value of a memory operand of type t at p: 1, or 0 when the load
+ * would raise a flag (denormal, NaN, infinity: the general path). */
+F80F_INLINE int load(int t, const uint8_t *p, struct f80 *v)
 {
-    struct f80_env e = env_of(fcw);
-    struct f80 v = t == T_F32 ? f80_from_f32(&e, (uint32_t)bits) : f80_from_f64(&e, bits);
-    *fl |= e.flags;
-    return v;
-}
-
-/* The value of a memory operand of type t at p (flags as the general
- * handler's load raises them). */
-F80F_INLINE struct f80 load(uint16_t fcw, int t, const uint8_t *p, uint16_t *fl)
-{
-    struct f80 v;
-    uint64_t bits;
     switch (t) {
-    case T_F32:
-        bits = pm_ld32(p);
-        if (SV_LIKELY(f80f_from_f32((uint32_t)bits, &v)))
-            return v;
-        return load_slow(fcw, t, bits, fl);
-    case T_F64:
-        bits = ld64(p);
-        if (SV_LIKELY(f80f_from_f64(bits, &v)))
-            return v;
-        return load_slow(fcw, t, bits, fl);
-    case T_I16: return f80f_from_int((int16_t)pm_ld16(p));
-    case T_I32: return f80f_from_int((int32_t)pm_ld32(p));
-    case T_I64: return f80f_from_int((int64_t)ld64(p));
+    case T_F32: return f80f_from_f32(pm_ld32(p), v);
+    case T_F64: return f80f_from_f64(ld64(p), v);
+    case T_I16: *v = f80f_from_int((int16_t)pm_ld16(p)); return 1;
+    case T_I32: *v = f80f_from_int((int32_t)pm_ld32(p)); return 1;
+    case T_I64: *v = f80f_from_int((int64_t)ld64(p)); return 1;
     default:
-        v.mant = ld64(p);
-        v.se = pm_ld16(p + 8);
-        return v;
+        v->mant = ld64(p);
+        v->se = pm_ld16(p + 8);
+        return 1;
     }
 }
 
 /* ---- arithmetic ---- */
 
-/* op: ModRM.reg of D8 (0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr) */
-static SV_NOINLINE struct f80 calc_slow(uint16_t fcw, int op, struct f80 x, struct f80 y, uint16_t *fl)
-{
-    struct f80_env e = env_of(fcw);
-    struct f80 r;
-    switch (op) {
-    case 0: r = f80_add(&e, x, y); break;
-    case 1: r = f80_mul(&e, x, y); break;
-    case 4: r = f80_sub(&e, x, y); break;
-    case 5: r = f80_sub(&e, y, x); break;
-    case 6: r = f80_div(&e, x, y); break;
-    default: r = f80_div(&e, y, x); break;
-    }
-    *fl |= e.flags;
-    return r;
-}
-
-F80F_INLINE struct f80 calc(uint16_t fcw, int op, struct f80 x, struct f80 y, uint16_t *fl)
+/* r = x op y; op: ModRM.reg of D8 (0 add, 1 mul, 4 sub, 5 subr, 6 div,
+ * 7 divr). 0: not a case of the fast paths. */
+F80F_INLINE int calc(uint16_t fcw, int op, struct f80 x, struct f80 y, struct f80 *r, uint16_t *fl)
 {
     struct f80f_rnd m = f80f_rnd_of(fcw);
-    struct f80 r;
-    int ok;
     switch (op) {
-    case 0: ok = f80f_addsub(m, x, y, 0, &r, fl); break;
-    case 1: ok = f80f_mul(m, x, y, &r, fl); break;
-    case 4: ok = f80f_addsub(m, x, y, 1, &r, fl); break;
-    case 5: ok = f80f_addsub(m, y, x, 1, &r, fl); break;
-    case 6: ok = f80f_div(m, x, y, &r, fl); break;
-    default: ok = f80f_div(m, y, x, &r, fl); break;
+    case 0: return f80f_addsub(m, x, y, 0, r, fl);
+    case 1: return f80f_mul(m, x, y, r, fl);
+    case 4: return f80f_addsub(m, x, y, 1, r, fl);
+    case 5: return f80f_addsub(m, y, x, 1, r, fl);
+    case 6: return f80f_div(m, x, y, r, fl);
+    default: return f80f_div(m, y, x, r, fl);
     }
-    if (SV_LIKELY(ok))
-        return r;
-    return calc_slow(fcw, op, x, y, fl);
 }
 
 /* D8/DA/DC/DE memory forms: ST0 = ST0 op mem */
@@ -188,11 +146,9 @@ F80F_INLINE void arith_m(struct cpu *c, const struct insn *i, int t, int op)
     const uint8_t *p;
     uint16_t fl = 0;
     unsigned top = FTOP(f);
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
-        goto slow;
-    struct f80 y = load(f->fcw, t, p, &fl);
-    struct f80 r = calc(f->fcw, op, reg(f, top), y, &fl);
-    if (SV_UNLIKELY(!quiet(f, fl)))
+    struct f80 y, r;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ)) ||
+                    !load(t, p, &y) || !calc(f->fcw, op, reg(f, top), y, &r, &fl) || !quiet(f, fl)))
         goto slow;
     put(f, top, r);
     set_flags(f, fl);
@@ -211,8 +167,8 @@ F80F_INLINE void arith_r(struct cpu *c, const struct insn *i, int op, int to_sti
     if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
         goto slow;
     unsigned dst = to_sti ? pi : top, src = to_sti ? top : pi;
-    struct f80 r = calc(f->fcw, op, reg(f, dst), reg(f, src), &fl);
-    if (SV_UNLIKELY(!quiet(f, fl)))
+    struct f80 r;
+    if (SV_UNLIKELY(!calc(f->fcw, op, reg(f, dst), reg(f, src), &r, &fl) || !quiet(f, fl)))
         goto slow;
     put(f, dst, r);
     set_flags(f, fl);
@@ -228,26 +184,10 @@ slow:
 
 static const uint16_t cc_of[4] = { 0, FSW_C0, FSW_C3, FSW_C3 | FSW_C2 | FSW_C0 };
 
-static SV_NOINLINE int cmp_slow(uint16_t fcw, struct f80 x, struct f80 y, int quiet_cmp, uint16_t *fl)
+/* FSW after a compare that raised nothing: C0 C2 C3 from r, C1 = 0. */
+F80F_INLINE void set_cc(struct fpu *f, int r)
 {
-    struct f80_env e = env_of(fcw);
-    int r = f80_compare(&e, x, y, quiet_cmp);
-    *fl |= e.flags;
-    return r;
-}
-
-F80F_INLINE int cmp(uint16_t fcw, struct f80 x, struct f80 y, int quiet_cmp, uint16_t *fl)
-{
-    int r = f80f_compare(x, y);
-    if (SV_LIKELY(r >= 0))
-        return r;
-    return cmp_slow(fcw, x, y, quiet_cmp, fl);
-}
-
-/* FSW after a compare: C0 C2 C3 from r, C1 and flags from fl. */
-F80F_INLINE void set_cc(struct fpu *f, uint16_t fl, int r)
-{
-    f->fsw = (uint16_t)((f->fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | (fl & (0x7F | FSW_C1)) | cc_of[r]);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cc_of[r]);
 }
 
 /* FCOM/FCOMP/FICOM/FICOMP with a memory operand */
@@ -256,15 +196,14 @@ F80F_INLINE void cmp_m(struct cpu *c, const struct insn *i, int t, int dopop)
     struct fpu *f = &c->fpu;
     uint32_t off = insn_ea(c, i);
     const uint8_t *p;
-    uint16_t fl = 0;
     unsigned top = FTOP(f);
     if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
         goto slow;
-    struct f80 y = load(f->fcw, t, p, &fl);
-    int r = cmp(f->fcw, reg(f, top), y, 0, &fl);
-    if (SV_UNLIKELY(!quiet(f, fl)))
+    struct f80 y;
+    int r;
+    if (SV_UNLIKELY(!load(t, p, &y) || (r = f80f_compare(reg(f, top), y)) < 0))
         goto slow;
-    set_cc(f, fl, r);
+    set_cc(f, r);
     if (dopop)
         pop(f);
     rec_mem(c, i, off);
@@ -273,18 +212,17 @@ slow:
     op_fpu_esc(c, i);
 }
 
-/* FCOM/FUCOM(P)(P) ST(i) */
-F80F_INLINE void cmp_r(struct cpu *c, const struct insn *i, int quiet_cmp, int npop)
+/* FCOM/FUCOM(P)(P) ST(i) (they differ only for NaNs) */
+F80F_INLINE void cmp_r(struct cpu *c, const struct insn *i, int npop)
 {
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
-    uint16_t fl = 0;
     if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
         goto slow;
-    int r = cmp(f->fcw, reg(f, top), reg(f, pi), quiet_cmp, &fl);
-    if (SV_UNLIKELY(!quiet(f, fl)))
+    int r = f80f_compare(reg(f, top), reg(f, pi));
+    if (SV_UNLIKELY(r < 0))
         goto slow;
-    set_cc(f, fl, r);
+    set_cc(f, r);
     while (npop--)
         pop(f);
     rec(c, i);
@@ -294,19 +232,21 @@ slow:
 }
 
 /* FCOMI/FUCOMI(P): ZF PF CF */
-F80F_INLINE void cmpi_r(struct cpu *c, const struct insn *i, int quiet_cmp, int dopop)
+F80F_INLINE void cmpi_r(struct cpu *c, const struct insn *i, int dopop)
 {
     static const uint32_t efl[4] = { 0, FL_CF, FL_ZF, FL_ZF | FL_PF | FL_CF };
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
-    uint16_t fl = 0;
     if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
         goto slow;
-    int r = cmp(f->fcw, reg(f, top), reg(f, pi), quiet_cmp, &fl);
-    if (SV_UNLIKELY(!quiet(f, fl)))
+    int r = f80f_compare(reg(f, top), reg(f, pi));
+    if (SV_UNLIKELY(r < 0))
         goto slow;
-    set_flags(f, fl);
-    cpu_set_eflags(c, efl[r], FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF);
+    f->fsw &= (uint16_t)~FSW_C1;
+    /* cpu_set_eflags(c, efl[r], FL_ARITH) without folding the lazy flags
+     * first: all six are replaced */
+    c->lf_op = LF_NONE;
+    c->eflags = (((c->eflags & ~FL_ARITH) | efl[r]) & 0x003F7FD5u) | 0x2u;
     if (dopop)
         pop(f);
     rec(c, i);
@@ -323,58 +263,34 @@ F80F_INLINE void load_m(struct cpu *c, const struct insn *i, int t)
     struct fpu *f = &c->fpu;
     uint32_t off = insn_ea(c, i);
     const uint8_t *p;
-    uint16_t fl = 0;
     unsigned nt = (FTOP(f) - 1) & 7;
-    if (SV_UNLIKELY(!ready(c) || full(f, nt) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
-        goto slow;
-    struct f80 v = load(f->fcw, t, p, &fl);
-    if (SV_UNLIKELY(!quiet(f, fl)))
+    struct f80 v;
+    if (SV_UNLIKELY(!ready(c) || full(f, nt) || !(p = host(c, i->seg, off, tsize[t], MMU_READ)) || !load(t, p, &v)))
         goto slow;
     put(f, nt, v);
     f->tags |= (uint16_t)(1u << nt);
-    f->fsw = (uint16_t)((f->fsw & ~(FSW_C1 | FSW_TOP)) | (fl & 0x7F) | nt << 11);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C1 | FSW_TOP)) | nt << 11);
     rec_mem(c, i, off);
     return;
 slow:
     op_fpu_esc(c, i);
 }
 
-static SV_NOINLINE uint64_t store_slow(uint16_t fcw, int t, struct f80 v, uint16_t *fl)
-{
-    struct f80_env e = env_of(fcw);
-    uint64_t bits;
-    switch (t) {
-    case T_F32: bits = f80_to_f32(&e, v); break;
-    case T_F64: bits = f80_to_f64(&e, v); break;
-    case T_I16: bits = (uint16_t)f80_to_int(&e, v, 16); break;
-    case T_I32: bits = (uint32_t)f80_to_int(&e, v, 32); break;
-    default: bits = (uint64_t)f80_to_int(&e, v, 64); break;
-    }
-    *fl |= e.flags;
-    return bits;
-}
-
-/* The memory image of ST0 for a store of type t (not T_F80). */
-F80F_INLINE uint64_t store_bits(uint16_t fcw, int t, struct f80 v, uint16_t *fl)
+/* The memory image of ST0 for a store of type t (not T_F80): 1, or 0
+ * when not a case of the fast paths. */
+F80F_INLINE int store_bits(uint16_t fcw, int t, struct f80 v, uint64_t *bits, uint16_t *fl)
 {
     unsigned rc = (fcw >> 10) & 3;
-    uint64_t bits;
     int64_t n;
     switch (t) {
-    case T_F32:
-        if (SV_LIKELY(f80f_to_ieee(rc, v, 23, &bits, fl)))
-            return bits;
-        break;
-    case T_F64:
-        if (SV_LIKELY(f80f_to_ieee(rc, v, 52, &bits, fl)))
-            return bits;
-        break;
+    case T_F32: return f80f_to_ieee(rc, v, 23, bits, fl);
+    case T_F64: return f80f_to_ieee(rc, v, 52, bits, fl);
     default:
-        if (f80f_to_int(rc, v, t == T_I16 ? 16 : t == T_I32 ? 32 : 64, &n, fl))
-            return (uint64_t)n;
-        break;
+        if (!f80f_to_int(rc, v, t == T_I16 ? 16 : t == T_I32 ? 32 : 64, &n, fl))
+            return 0;
+        *bits = (uint64_t)n;
+        return 1;
     }
-    return store_slow(fcw, t, v, fl);
 }
 
 /* FST/FSTP/FIST/FISTP m (and FSTP m80) */
@@ -392,8 +308,8 @@ F80F_INLINE void store_m(struct cpu *c, const struct insn *i, int t, int dopop)
         st64(p, v.mant);
         pm_st16(p + 8, v.se);
     } else {
-        uint64_t bits = store_bits(f->fcw, t, v, &fl);
-        if (SV_UNLIKELY(!quiet(f, fl)))
+        uint64_t bits;
+        if (SV_UNLIKELY(!store_bits(f->fcw, t, v, &bits, &fl) || !quiet(f, fl)))
             goto slow;
         switch (tsize[t]) {
         case 2: pm_st16(p, (uint16_t)bits); break;
@@ -449,16 +365,12 @@ static insn_fn *const arith_dc[8] = { fadd_sti_st0, fmul_sti_st0, 0, 0,
 static insn_fn *const arith_de[8] = { faddp_sti_st0, fmulp_sti_st0, 0, 0,
                                       fsubrp_sti_st0, fsubp_sti_st0, fdivrp_sti_st0, fdivp_sti_st0 };
 
-static void fcom_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0, 0); }
-static void fcomp_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0, 1); }
-static void fcompp(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0, 2); }
-static void fucom_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1, 0); }
-static void fucomp_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1, 1); }
-static void fucompp(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1, 2); }
-static void fcomi(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 0, 0); }
-static void fcomip(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 0, 1); }
-static void fucomi(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 1, 0); }
-static void fucomip(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 1, 1); }
+/* FCOM/FUCOM, FCOMP/FUCOMP, FCOMPP/FUCOMPP; FCOMI/FUCOMI, FCOMIP/FUCOMIP */
+static void fcom_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 0); }
+static void fcomp_st(struct cpu *c, const struct insn *i) { cmp_r(c, i, 1); }
+static void fcompp(struct cpu *c, const struct insn *i) { cmp_r(c, i, 2); }
+static void fcomi(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 0); }
+static void fcomip(struct cpu *c, const struct insn *i) { cmpi_r(c, i, 1); }
 
 static void fld_m32(struct cpu *c, const struct insn *i) { load_m(c, i, T_F32); }
 static void fld_m64(struct cpu *c, const struct insn *i) { load_m(c, i, T_F64); }
@@ -611,8 +523,8 @@ static void fcmov(struct cpu *c, const struct insn *i)
         op_fpu_esc(c, i);
         return;
     }
-    static const uint32_t need[4] = { FL_CF, FL_ZF, FL_CF | FL_ZF, FL_PF };
-    int cond = (cpu_get_eflags(c) & need[i->reg & 3]) != 0;
+    static const uint8_t cc[4] = { 0x2, 0x4, 0x6, 0xA };   /* B E BE P */
+    int cond = cpu_cond(c, cc[i->reg & 3]);
     f->fsw &= (uint16_t)~FSW_C1;
     if (cond ^ ((i->opc & 7) == 3))
         put(f, top, reg(f, pi));
@@ -684,19 +596,19 @@ static insn_fn *pick_reg(const struct insn *i)
     case 2:
         if (g < 4)
             return fcmov;
-        return g == 5 && r == 1 ? fucompp : 0;
+        return g == 5 && r == 1 ? fcompp : 0;
     case 3:
         if (g < 4)
             return fcmov;
-        return g == 5 ? fucomi : g == 6 ? fcomi : 0;
+        return g == 5 ? fcomi : g == 6 ? fcomi : 0;
     case 4:
         return arith_dc[g];
     case 5:
         switch (g) {
         case 2: return fst_sti;
         case 3: return fstp_sti;
-        case 4: return fucom_st;
-        case 5: return fucomp_st;
+        case 4: return fcom_st;
+        case 5: return fcomp_st;
         }
         return 0;
     case 6:
@@ -706,7 +618,7 @@ static insn_fn *pick_reg(const struct insn *i)
     default:
         if (g == 4)
             return r == 0 ? fnstsw_ax : 0;
-        return g == 5 ? fucomip : g == 6 ? fcomip : 0;
+        return g == 5 ? fcomip : g == 6 ? fcomip : 0;
     }
 }
 

@@ -312,8 +312,11 @@ static void randomise(uint32_t lin)
     f->fsw = (uint16_t)((rnd() & 0x4700) | (uint16_t)(pick(8) << 11) | flags);
     if (flags & ~f->fcw & 0x3F)
         f->fsw |= FSW_ES | FSW_B;
-    if (!pick(16))
-        f->fsw ^= FSW_ES;                       /* inconsistent, as FLDENV may leave it */
+    switch (pick(24)) {                         /* inconsistent, as FLDENV may leave it */
+    case 0: f->fsw ^= FSW_ES; break;
+    case 1: f->fsw ^= FSW_B; break;
+    case 2: f->fsw ^= FSW_ES | FSW_B; break;
+    }
     f->fip = (uint32_t)rnd();
     f->fdp = (uint32_t)rnd();
     f->fop = (uint16_t)(rnd() & 0x7FF);
