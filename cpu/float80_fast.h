@@ -90,25 +90,26 @@ F80F_INLINE int f80f_addsub(struct f80f_rnd m, struct f80 a, struct f80 b, int n
     }
     int32_t ea = f80_exp(a), eb = f80_exp(b);
     uint64_t ma = a.mant, mb = b.mant;
+    int rs = sa, sub = sa ^ sb;                 /* result sign: the larger one's */
     if (eb > ea || (eb == ea && mb > ma)) {
-        int ts = sa;
         int32_t te = ea;
         uint64_t tm = ma;
-        sa = sb; ea = eb; ma = mb;
-        sb = ts; eb = te; mb = tm;
+        ea = eb; ma = mb;
+        eb = te; mb = tm;
+        rs = sb;
     }
-    int32_t d = ea - eb;
+    uint32_t d = (uint32_t)(ea - eb);
     if (d >= 64)
         return 0;
-    uint64_t lo = d ? mb << (64 - d) : 0, yh = mb >> d, h;
-    if (sa == sb) {
+    uint64_t lo = (mb << 1) << (63 - d), yh = mb >> d, h;   /* lo = 0 for d = 0 */
+    if (!sub) {
         h = ma + yh;
         if (h < yh) {                           /* carry out: shift right one */
             lo = lo >> 1 | h << 63 | (lo & 1);
             h = h >> 1 | 1ull << 63;
             ea++;
         }
-        return f80f_pack(m, sa, ea, h, lo, r, fl);
+        return f80f_pack(m, rs, ea, h, lo, r, fl);
     }
     h = ma - yh - (lo != 0);
     lo = 0 - lo;
@@ -117,7 +118,7 @@ F80F_INLINE int f80f_addsub(struct f80f_rnd m, struct f80 a, struct f80 b, int n
         return 1;
     }
     norm128(&ea, &h, &lo);
-    return f80f_pack(m, sa, ea, h, lo, r, fl);
+    return f80f_pack(m, rs, ea, h, lo, r, fl);
 }
 
 F80F_INLINE int f80f_mul(struct f80f_rnd m, struct f80 a, struct f80 b, struct f80 *r, uint16_t *fl)

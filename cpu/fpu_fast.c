@@ -18,7 +18,7 @@
 F80F_INLINE int ready(const struct cpu *c)
 {
     const struct fpu *f = &c->fpu;
-    return !((c->cr0 & (CR0_EM | CR0_TS)) | (f->fsw & (FSW_ES | FSW_B)) | (f->fsw & ~f->fcw & 0x3F));
+    return !((c->cr0 & (CR0_EM | CR0_TS)) | (f->fsw & ((~f->fcw & 0x3F) | FSW_ES | FSW_B)));
 }
 
 /* Flags `fl` of an operation merge into FSW without setting ES. */
@@ -46,6 +46,13 @@ F80F_INLINE void put(struct fpu *f, unsigned p, struct f80 v)
 }
 
 F80F_INLINE int full(const struct fpu *f, unsigned p) { return (f->tags >> p) & 1; }
+
+/* Both registers p and q full */
+F80F_INLINE int full2(const struct fpu *f, unsigned p, unsigned q)
+{
+    unsigned need = 1u << p | 1u << q;
+    return (f->tags & need) == need;
+}
 
 /* Pops: the register at TOP becomes empty. */
 F80F_INLINE void pop(struct fpu *f)
@@ -75,20 +82,21 @@ F80F_INLINE void rec_mem(struct cpu *c, const struct insn *i, uint32_t off)
  * lies in one page reached through a present writable expand-up data
  * segment (exec.h mem_fast) and is 4-byte aligned (2-byte for n = 2): then
  * the 4-byte parts the general handler accesses cannot fault and cannot
- * raise #AC, and the TLB entry covers all of it. NULL: the general path. */
-F80F_INLINE uint8_t *host(struct cpu *c, int sreg, uint32_t off, int n, int access)
+ * raise #AC, and the TLB entry covers all of it. 0: the general path. */
+F80F_INLINE int host(struct cpu *c, int sreg, uint32_t off, int n, int access, uint8_t **p)
 {
     const struct seg *s = &c->segs[sreg];
     if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + (uint32_t)n - 1 > s->limit)
-        return NULL;
+        return 0;
     uint32_t lin = s->base + off;
     if ((lin & (n == 2 ? 1u : 3u)) || (lin & 0xFFF) > 0x1000u - (uint32_t)n)
-        return NULL;
+        return 0;
     const struct tlb_entry *e = &c->mmu.tlb[c->cpl == 3][access][(lin >> 12) & (TLB_SIZE - 1)];
     if (e->tag != (lin & ~0xFFFu))
-        return NULL;
+        return 0;
     c->mmu.tlb_hits++;
-    return e->host + (lin & 0xFFF);
+    *p = e->host + (lin & 0xFFF);
+    return 1;
 }
 
 F80F_INLINE uint64_t ld64(const uint8_t *p) { return pm_ld32(p) | (uint64_t)pm_ld32(p + 4) << 32; }
@@ -143,11 +151,11 @@ F80F_INLINE void arith_m(struct cpu *c, const struct insn *i, int t, int op)
 {
     struct fpu *f = &c->fpu;
     uint32_t off = insn_ea(c, i);
-    const uint8_t *p;
+    uint8_t *p;
     uint16_t fl = 0;
     unsigned top = FTOP(f);
     struct f80 y, r;
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ)) ||
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !host(c, i->seg, off, tsize[t], MMU_READ, &p) ||
                     !load(t, p, &y) || !calc(f->fcw, op, reg(f, top), y, &r, &fl) || !quiet(f, fl)))
         goto slow;
     put(f, top, r);
@@ -164,7 +172,7 @@ F80F_INLINE void arith_r(struct cpu *c, const struct insn *i, int op, int to_sti
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
     uint16_t fl = 0;
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
+    if (SV_UNLIKELY(!ready(c) || !full2(f, top, pi)))
         goto slow;
     unsigned dst = to_sti ? pi : top, src = to_sti ? top : pi;
     struct f80 r;
@@ -195,9 +203,9 @@ F80F_INLINE void cmp_m(struct cpu *c, const struct insn *i, int t, int dopop)
 {
     struct fpu *f = &c->fpu;
     uint32_t off = insn_ea(c, i);
-    const uint8_t *p;
+    uint8_t *p;
     unsigned top = FTOP(f);
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_READ))))
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !host(c, i->seg, off, tsize[t], MMU_READ, &p)))
         goto slow;
     struct f80 y;
     int r;
@@ -217,7 +225,7 @@ F80F_INLINE void cmp_r(struct cpu *c, const struct insn *i, int npop)
 {
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
+    if (SV_UNLIKELY(!ready(c) || !full2(f, top, pi)))
         goto slow;
     int r = f80f_compare(reg(f, top), reg(f, pi));
     if (SV_UNLIKELY(r < 0))
@@ -237,7 +245,7 @@ F80F_INLINE void cmpi_r(struct cpu *c, const struct insn *i, int dopop)
     static const uint32_t efl[4] = { 0, FL_CF, FL_ZF, FL_ZF | FL_PF | FL_CF };
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi)))
+    if (SV_UNLIKELY(!ready(c) || !full2(f, top, pi)))
         goto slow;
     int r = f80f_compare(reg(f, top), reg(f, pi));
     if (SV_UNLIKELY(r < 0))
@@ -262,10 +270,10 @@ F80F_INLINE void load_m(struct cpu *c, const struct insn *i, int t)
 {
     struct fpu *f = &c->fpu;
     uint32_t off = insn_ea(c, i);
-    const uint8_t *p;
+    uint8_t *p;
     unsigned nt = (FTOP(f) - 1) & 7;
     struct f80 v;
-    if (SV_UNLIKELY(!ready(c) || full(f, nt) || !(p = host(c, i->seg, off, tsize[t], MMU_READ)) || !load(t, p, &v)))
+    if (SV_UNLIKELY(!ready(c) || full(f, nt) || !host(c, i->seg, off, tsize[t], MMU_READ, &p) || !load(t, p, &v)))
         goto slow;
     put(f, nt, v);
     f->tags |= (uint16_t)(1u << nt);
@@ -301,7 +309,7 @@ F80F_INLINE void store_m(struct cpu *c, const struct insn *i, int t, int dopop)
     uint8_t *p;
     uint16_t fl = 0;
     unsigned top = FTOP(f);
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !(p = host(c, i->seg, off, tsize[t], MMU_WRITE))))
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !host(c, i->seg, off, tsize[t], MMU_WRITE, &p)))
         goto slow;
     struct f80 v = reg(f, top);
     if (t == T_F80) {
@@ -393,9 +401,10 @@ static void fistp_m64(struct cpu *c, const struct insn *i) { store_m(c, i, T_I64
 static void fldcw(struct cpu *c, const struct insn *i)
 {
     struct fpu *f = &c->fpu;
-    const uint8_t *p = host(c, i->seg, insn_ea(c, i), 2, MMU_READ);
+    uint8_t *p;
     uint16_t cw;
-    if (SV_UNLIKELY(!ready(c) || !p || (f->fsw & ~(cw = pm_ld16(p)) & 0x3F))) {
+    if (SV_UNLIKELY(!ready(c) || !host(c, i->seg, insn_ea(c, i), 2, MMU_READ, &p) ||
+                    (f->fsw & ~(cw = pm_ld16(p)) & 0x3F))) {
         op_fpu_esc(c, i);
         return;
     }
@@ -405,8 +414,8 @@ static void fldcw(struct cpu *c, const struct insn *i)
 /* FNSTCW / FNSTSW m16 (no wait, no FIP/FOP) */
 static void fnstcw(struct cpu *c, const struct insn *i)
 {
-    uint8_t *p = host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE);
-    if (SV_UNLIKELY(!ready(c) || !p)) {
+    uint8_t *p;
+    if (SV_UNLIKELY(!ready(c) || !host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE, &p))) {
         op_fpu_esc(c, i);
         return;
     }
@@ -415,8 +424,8 @@ static void fnstcw(struct cpu *c, const struct insn *i)
 
 static void fnstsw_m(struct cpu *c, const struct insn *i)
 {
-    uint8_t *p = host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE);
-    if (SV_UNLIKELY(!ready(c) || !p)) {
+    uint8_t *p;
+    if (SV_UNLIKELY(!ready(c) || !host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE, &p))) {
         op_fpu_esc(c, i);
         return;
     }
@@ -487,7 +496,7 @@ static void fxch(struct cpu *c, const struct insn *i)
 {
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi))) {
+    if (SV_UNLIKELY(!ready(c) || !full2(f, top, pi))) {
         op_fpu_esc(c, i);
         return;
     }
@@ -519,7 +528,7 @@ static void fcmov(struct cpu *c, const struct insn *i)
 {
     struct fpu *f = &c->fpu;
     unsigned top = FTOP(f), pi = (top + i->rm) & 7;
-    if (SV_UNLIKELY(!ready(c) || !full(f, top) || !full(f, pi))) {
+    if (SV_UNLIKELY(!ready(c) || !full2(f, top, pi))) {
         op_fpu_esc(c, i);
         return;
     }
