@@ -523,6 +523,95 @@ F80F_INLINE void fsign(struct cpu *c, const struct insn *i, int clear)
 static void fchs(struct cpu *c, const struct insn *i) { fsign(c, i, 0); }
 static void fabs_(struct cpu *c, const struct insn *i) { fsign(c, i, 1); }
 
+/* ---- the other D9 operations: straight to float80.c ---- */
+
+F80F_INLINE struct f80_env env_of(uint16_t fcw)
+{
+    struct f80_env e = { (uint8_t)((fcw >> 10) & 3), (uint8_t)((fcw >> 8) & 3), (uint8_t)(fcw & 0x3F), 0 };
+    return e;
+}
+
+/* ST0 = fn(ST0): FSQRT, FRNDINT, F2XM1 */
+F80F_INLINE void unary(struct cpu *c, const struct insn *i, struct f80 (*fn)(struct f80_env *, struct f80))
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f);
+    if (SV_UNLIKELY(!ready(c) || !full(f, top)))
+        goto slow;
+    struct f80_env e = env_of(f->fcw);
+    struct f80 r = fn(&e, reg(f, top));
+    if (SV_UNLIKELY(!quiet(f, e.flags)))
+        goto slow;
+    put(f, top, r);
+    set_flags(f, e.flags);
+    rec(c, i);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+static void fsqrt(struct cpu *c, const struct insn *i) { unary(c, i, f80_sqrt); }
+static void frndint(struct cpu *c, const struct insn *i) { unary(c, i, f80_round_int); }
+static void f2xm1(struct cpu *c, const struct insn *i) { unary(c, i, f80_f2xm1); }
+
+/* ST1 = fn(ST1, ST0) and pop (FYL2X, FPATAN, FYL2XP1); ST0 = fn(ST0, ST1)
+ * without pop (FSCALE) */
+F80F_INLINE void binary(struct cpu *c, const struct insn *i, struct f80 (*fn)(struct f80_env *, struct f80, struct f80),
+                        int to_st1)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f), p1 = (top + 1) & 7;
+    if (SV_UNLIKELY(!ready(c) || !full2(f, top, p1)))
+        goto slow;
+    struct f80_env e = env_of(f->fcw);
+    struct f80 r = to_st1 ? fn(&e, reg(f, p1), reg(f, top)) : fn(&e, reg(f, top), reg(f, p1));
+    if (SV_UNLIKELY(!quiet(f, e.flags)))
+        goto slow;
+    put(f, to_st1 ? p1 : top, r);
+    set_flags(f, e.flags);
+    if (to_st1)
+        pop(f);
+    rec(c, i);
+    return;
+slow:
+    op_fpu_esc(c, i);
+}
+static void fyl2x(struct cpu *c, const struct insn *i) { binary(c, i, f80_yl2x, 1); }
+static void fpatan(struct cpu *c, const struct insn *i) { binary(c, i, f80_atan2, 1); }
+static void fyl2xp1(struct cpu *c, const struct insn *i) { binary(c, i, f80_yl2xp1, 1); }
+static void fscale(struct cpu *c, const struct insn *i) { binary(c, i, f80_scale, 0); }
+
+/* FTST: FCOM with +0 */
+static void ftst(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f);
+    int r;
+    if (SV_UNLIKELY(!ready(c) || !full(f, top) || (r = f80f_compare(reg(f, top), f80_make(0, 0, 0))) < 0)) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    set_cc(f, r);
+    rec(c, i);
+}
+
+/* FXAM: the class in C3 C2 C0, the sign in C1 (also of an empty register) */
+static void fxam(struct cpu *c, const struct insn *i)
+{
+    static const uint16_t cc[6] = {
+        [F80_UNSUPPORTED] = 0, [F80_NAN] = FSW_C0, [F80_NORMAL] = FSW_C2,
+        [F80_INF] = FSW_C2 | FSW_C0, [F80_ZERO] = FSW_C3, [F80_DENORMAL] = FSW_C3 | FSW_C2 };
+    struct fpu *f = &c->fpu;
+    unsigned top = FTOP(f);
+    if (SV_UNLIKELY(!ready(c))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    struct f80 v = reg(f, top);
+    uint16_t r = full(f, top) ? cc[f80_classify(v)] : (FSW_C3 | FSW_C0);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | r | (f80_sign(v) ? FSW_C1 : 0));
+    rec(c, i);
+}
+
 /* FCMOVcc: DA /0-3 (B E BE U), DB /0-3 (NB NE NBE NU) */
 static void fcmov(struct cpu *c, const struct insn *i)
 {
@@ -598,8 +687,10 @@ static insn_fn *pick_reg(const struct insn *i)
         switch (g) {
         case 0: return fld_st;
         case 1: return fxch;
-        case 4: return r == 0 ? fchs : r == 1 ? fabs_ : 0;
+        case 4: return r == 0 ? fchs : r == 1 ? fabs_ : r == 4 ? ftst : r == 5 ? fxam : 0;
         case 5: return r == 0 ? fld1 : r == 6 ? fldz : 0;
+        case 6: return r == 0 ? f2xm1 : r == 1 ? fyl2x : r == 3 ? fpatan : 0;
+        case 7: return r == 1 ? fyl2xp1 : r == 2 ? fsqrt : r == 4 ? frndint : r == 5 ? fscale : 0;
         }
         return 0;
     case 2:
