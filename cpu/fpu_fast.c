@@ -1,17 +1,16 @@
-/* Specialised handlers for the frequent x87 forms (Intel SDM vol. 1 ch. 8,
- * vol. 2 FADD..FXCH), chosen at decode time by fpu_specialise. Each covers
- * the common case only: CR0.EM/TS clear, no pending exception (FSW.ES/B
- * clear), the operand registers full (no stack fault), the memory operand
- * in one page behind the TLB's host pointer, and nothing unmasked raised.
- * Anything else runs the general handler op_fpu_esc (cpu/fpu.c) from the
- * start: the fast code changes no state before it has decided, so the
- * result is always exactly the general handler's. */
+/* Specialised handlers for the frequent x87 forms (Intel SDM vol. 1 ch. 8),
+ * chosen at decode time by fpu_specialise: the common case only (no #NM,
+ * nothing pending or unmasked, registers full, operand in one TLB-mapped
+ * page); anything else runs op_fpu_esc (cpu/fpu.c) from the start. */
 #include "cpu/exec.h"
 #include "cpu/float80_fast.h"
 
 #define FTOP(f) (((f)->fsw >> 11) & 7u)
 
-/* ---- common parts ---- */
+/* ---- common parts ----
+ * A handler changes no state before it has decided that its case applies,
+ * so the general handler can always take over; the result is exactly the
+ * general handler's (tests/unit/test_fpu_fast.c compares the two). */
 
 /* No #NM, no #MF, and no ES/B to keep up to date: neither set nor due
  * for a flag already in FSW (cpu/fpu.c raise()'s early case). */
