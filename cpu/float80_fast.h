@@ -99,8 +99,16 @@ F80F_INLINE int f80f_addsub(struct f80f_rnd m, struct f80 a, struct f80 b, int n
         rs = sb;
     }
     uint32_t d = (uint32_t)(ea - eb);
-    if (d >= 64)
-        return 0;
+    if (d >= 64) {
+        /* the smaller operand lies wholly below hi: shifted as shr128 does
+         * it (sticky in bit 0, all of it sticky from 128 bits on) */
+        uint64_t ylo = d >= 128 ? 1 : d == 64 ? mb : mb >> (d - 64) | ((mb << (128 - d)) != 0);
+        if (!sub)
+            return f80f_pack(m, rs, ea, ma, ylo, r, fl);
+        uint64_t hh = ma - (ylo != 0), ll = 0 - ylo;
+        norm128(&ea, &hh, &ll);
+        return f80f_pack(m, rs, ea, hh, ll, r, fl);
+    }
     uint64_t lo = (mb << 1) << (63 - d), yh = mb >> d, h;   /* lo = 0 for d = 0 */
     if (!sub) {
         h = ma + yh;

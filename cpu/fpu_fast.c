@@ -106,6 +106,12 @@ F80F_INLINE void st64(uint8_t *p, uint64_t v)
     pm_st32(p + 4, (uint32_t)(v >> 32));
 }
 
+F80F_INLINE struct f80_env env_of(uint16_t fcw)
+{
+    struct f80_env e = { (uint8_t)((fcw >> 10) & 3), (uint8_t)((fcw >> 8) & 3), (uint8_t)(fcw & 0x3F), 0 };
+    return e;
+}
+
 /* ---- operand loads ---- */
 
 enum { T_F32, T_F64, T_I16, T_I32, T_I64, T_F80 };
@@ -470,6 +476,22 @@ F80F_INLINE void fld_k(struct cpu *c, const struct insn *i, int k)
     rec(c, i);
 }
 static void fld1(struct cpu *c, const struct insn *i) { fld_k(c, i, 0); }
+
+/* FLDL2T FLDL2E FLDPI FLDLG2 FLDLN2: rounded per RC, no flags */
+static void fldc(struct cpu *c, const struct insn *i)
+{
+    struct fpu *f = &c->fpu;
+    unsigned nt = (FTOP(f) - 1) & 7;
+    if (SV_UNLIKELY(!ready(c) || full(f, nt))) {
+        op_fpu_esc(c, i);
+        return;
+    }
+    struct f80_env e = env_of(f->fcw);
+    put(f, nt, f80_const(&e, i->rm));
+    f->tags |= (uint16_t)(1u << nt);
+    f->fsw = (uint16_t)((f->fsw & ~(FSW_C1 | FSW_TOP)) | nt << 11);
+    rec(c, i);
+}
 static void fldz(struct cpu *c, const struct insn *i) { fld_k(c, i, 1); }
 
 /* FST/FSTP ST(i) */
@@ -523,12 +545,6 @@ static void fchs(struct cpu *c, const struct insn *i) { fsign(c, i, 0); }
 static void fabs_(struct cpu *c, const struct insn *i) { fsign(c, i, 1); }
 
 /* ---- the other D9 operations: straight to float80.c ---- */
-
-F80F_INLINE struct f80_env env_of(uint16_t fcw)
-{
-    struct f80_env e = { (uint8_t)((fcw >> 10) & 3), (uint8_t)((fcw >> 8) & 3), (uint8_t)(fcw & 0x3F), 0 };
-    return e;
-}
 
 /* ST0 = fn(ST0): FSQRT, FRNDINT, F2XM1 */
 F80F_INLINE void unary(struct cpu *c, const struct insn *i, struct f80 (*fn)(struct f80_env *, struct f80))
@@ -687,7 +703,7 @@ static insn_fn *pick_reg(const struct insn *i)
         case 0: return fld_st;
         case 1: return fxch;
         case 4: return r == 0 ? fchs : r == 1 ? fabs_ : r == 4 ? ftst : r == 5 ? fxam : 0;
-        case 5: return r == 0 ? fld1 : r == 6 ? fldz : 0;
+        case 5: return r == 0 ? fld1 : r == 6 ? fldz : r < 6 ? fldc : 0;
         case 6: return r == 0 ? f2xm1 : r == 1 ? fyl2x : r == 3 ? fpatan : 0;
         case 7: return r == 1 ? fyl2xp1 : r == 2 ? fsqrt : r == 4 ? frndint : r == 5 ? fscale : 0;
         }
