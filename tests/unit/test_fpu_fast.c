@@ -62,6 +62,11 @@ static struct f80 gen_f80(void)
 /* A second operand: often close to the first (cancellation, equal values). */
 static struct f80 gen_near(struct f80 a)
 {
+    if (!pick(5) && f80_normal(a)) {            /* 60-140 binades apart: all of it sticky */
+        int d = 60 + (int)pick(80), e = f80_exp(a) + (rnd() & 1 ? d : -d);
+        if (e >= 1 && e <= 0x7FFE)
+            return f80_make((int)(rnd() & 1), (uint16_t)e, gen_mant());
+    }
     if (pick(3))
         return gen_f80();
     struct f80 b = a;
