@@ -6,6 +6,14 @@
  * x87 reduces with a 66-bit pi, so FSIN etc. near multiples of pi differ. */
 #include "cpu/float80_int.h"
 
+/* The working-format helpers are inlined into the series loops: passed by
+ * value, the 24-byte struct went through memory on every call. */
+#if defined(__GNUC__) || defined(__clang__)
+#define XF_INLINE static inline __attribute__((always_inline))
+#else
+#define XF_INLINE static inline
+#endif
+
 /* value = (hi:lo / 2^127) * 2^exp; hi bit 63 set unless zero */
 struct xf {
     int sign;
@@ -13,29 +21,29 @@ struct xf {
     uint64_t hi, lo;
 };
 
-static int xf_zero(const struct xf *a) { return !a->hi && !a->lo; }
+XF_INLINE int xf_zero(const struct xf *a) { return !a->hi && !a->lo; }
 
-static struct xf xf_make(int sign, int32_t exp, uint64_t hi, uint64_t lo)
+XF_INLINE struct xf xf_make(int sign, int32_t exp, uint64_t hi, uint64_t lo)
 {
     struct xf r = { sign, exp, hi, lo };
     norm128(&r.exp, &r.hi, &r.lo);
     return r;
 }
 
-static struct xf xf_u64(uint64_t v) { return xf_make(0, 63, v, 0); }
+XF_INLINE struct xf xf_u64(uint64_t v) { return xf_make(0, 63, v, 0); }
 
 static struct xf xf_from(const struct unp *u)
 {
     return xf_make(u->sign, u->exp - F80_BIAS, u->hi, u->lo);
 }
 
-static struct xf xf_neg(struct xf a)
+XF_INLINE struct xf xf_neg(struct xf a)
 {
     a.sign ^= 1;
     return a;
 }
 
-static struct xf xf_add(struct xf a, struct xf b)
+XF_INLINE struct xf xf_add(struct xf a, struct xf b)
 {
     if (xf_zero(&a))
         return b;
@@ -60,9 +68,9 @@ static struct xf xf_add(struct xf a, struct xf b)
     return xf_make(a.sign, a.exp, a.hi, a.lo);
 }
 
-static struct xf xf_sub(struct xf a, struct xf b) { return xf_add(a, xf_neg(b)); }
+XF_INLINE struct xf xf_sub(struct xf a, struct xf b) { return xf_add(a, xf_neg(b)); }
 
-static struct xf xf_mul(struct xf a, struct xf b)
+XF_INLINE struct xf xf_mul(struct xf a, struct xf b)
 {
     if (xf_zero(&a) || xf_zero(&b))
         return xf_make(a.sign ^ b.sign, 0, 0, 0);
@@ -108,7 +116,7 @@ static uint64_t div_digit(uint64_t u2, uint64_t *u1, uint64_t *u0, uint64_t b1, 
     return q;
 }
 
-static struct xf xf_div(struct xf a, struct xf b)
+XF_INLINE struct xf xf_div(struct xf a, struct xf b)
 {
     if (!a.hi && !a.lo)
         return xf_make(a.sign ^ b.sign, a.exp - b.exp, 0, 0);

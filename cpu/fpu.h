@@ -43,6 +43,9 @@ void op_fwait(struct cpu *c, const struct insn *i);      /* 9B */
 void op_fxsave(struct cpu *c, const struct insn *i);     /* 0F AE /0 /1 */
 void op_mmx(struct cpu *c, const struct insn *i);        /* 0F 6x 7x Dx Ex Fx */
 void op_emms(struct cpu *c, const struct insn *i);       /* 0F 77 */
+/* Swaps a decoded D8-DF instruction's handler for a specialised one of its
+ * form (cpu/fpu_fast.c); the decoder calls it through insn_specialise. */
+void fpu_specialise(struct insn *i);
 
 /* Shared by fpu.c and mmx.c: #NM/#UD/#MF checks before an MMX instruction,
  * and the state change after it (TOP = 0, all tags valid). */

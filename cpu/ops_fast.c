@@ -453,6 +453,7 @@ static insn_fn *pick16(const struct insn *i)
 
 void insn_specialise(struct insn *i)
 {
+    fpu_specialise(i);   /* x87 forms, any address size */
     if (i->addrsize != 4 || i->fn == op_ud)
         return;
     insn_fn *f = i->opsize == 4 ? pick(i) : pick16(i);

@@ -12,7 +12,8 @@ ir() {
 }
 printf '%-14s %4s %12s %12s\n' bench pc Ir/iter Ir/insn
 for b in nop fld_fstp_m64 fld_fstp_st0 fadd_m64 fmul_m64 fdiv_m64 faddp_st fmulp_st fsqrt \
-         fild_fistp fcom_sahf fxch fsin fcos fpatan f2xm1 fyl2x; do
+         fild_fistp fcom_sahf fxch fadd_st fmul_st fld_st fcomi_st \
+         fsin fcos fpatan f2xm1 fyl2x; do
     n=$("$B" -1 -p "$PC" -i 1 "$b" | sed -n 's/.*insns\/iter \([0-9]*\)/\1/p')
     a=$(ir $N1 "$b"); z=$(ir $N2 "$b")
     awk -v a="$a" -v z="$z" -v n="$n" -v b="$b" -v pc="$PC" -v d=$((N2 - N1)) \
