@@ -218,44 +218,62 @@ static int jit_keys_equal(const struct jit_keys *a, const struct jit_keys *b)
 /* A generation number stands for one set of keys for good, so going back
  * to recent keys (kernel and user mode taking turns) takes their old
  * number and keeps the chain slots filled under it valid. */
-void jit_sync(struct cpu *c)
+static void jit_sync_keys(struct cpu *c)
 {
     const struct seg *cs = &c->segs[S_CS];
     struct jit_keys now = { c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit, cs->flags, c->cpl, 0, 0 };
-    if (!jit_keys_equal(&now, &c->jit_keys)) {
-        unsigned k = 0;
-        while (k < 4 && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
-            k++;
-        if (k < 4) {
-            now.gen = c->jit_recent[k].gen;
-        } else {
-            if (++c->jit_next_gen == JIT_GEN_NONE) {
-                /* numbers would come round again: until the loop has
-                 * dropped all code and slots, a number nothing holds */
-                c->jit_flush_pending = 1;
-                now.gen = JIT_GEN_NONE;
-                c->jit_keys = now;
-                c->jit_gen = now.gen;
-                c->jit_attn = 1;
-                return;
-            }
-            now.gen = c->jit_next_gen;
-            k = 3;
-        }
-        memmove(&c->jit_recent[1], &c->jit_recent[0], k * sizeof(c->jit_recent[0]));
-        c->jit_recent[0] = now;
+    if (jit_keys_equal(&now, &c->jit_keys))
+        return;
+    unsigned k = 0;
+    while (k < 4 && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
+        k++;
+    if (k < 4) {
+        now.gen = c->jit_recent[k].gen;
+    } else if (++c->jit_next_gen == JIT_GEN_NONE) {
+        /* numbers would come round again: until the loop has dropped all
+         * code and slots, a number nothing holds */
+        c->jit_flush_pending = 1;
+        now.gen = JIT_GEN_NONE;
         c->jit_keys = now;
         c->jit_gen = now.gen;
+        return;
+    } else {
+        now.gen = c->jit_next_gen;
+        k = 3;
     }
+    memmove(&c->jit_recent[1], &c->jit_recent[0], k * sizeof(c->jit_recent[0]));
+    c->jit_recent[0] = now;
+    c->jit_keys = now;
+    c->jit_gen = now.gen;
+}
+
+/* What the top of exec_loop would act on. */
+static void jit_sync_attn(struct cpu *c)
+{
+    c->jit_attn = (c->jit_flush_pending | c->exit_request | c->shutdown | c->halted | c->intr_shadow |
+                   c->nmi_pending | ((c->eflags & FL_TF) != 0) | (c->intr_line && (c->eflags & FL_IF)) |
+                   (c->mmu.pm_generation != c->mmu.pm->generation) |
+                   (c->mmu.code_generation != c->mmu.pm->code_generation)) != 0;
+}
+
+void jit_sync(struct cpu *c)
+{
+    jit_sync_keys(c);
+    /* the fast path: limits of usable segments; none while alignment
+     * checking is on (it handles misaligned accesses within a page) */
+    int ac = c->cpl == 3 && (c->cr0 & CR0_AM) && (c->eflags & FL_AC);
     for (int r = 0; r < 6; r++) {
         const struct seg *sg = &c->segs[r];
-        c->jit_fastlim[r] = (sg->flags & SEGF_FAST_MASK) == SEGF_FAST ? (int64_t)sg->limit : -1;
+        c->jit_fastlim[r] = !ac && (sg->flags & SEGF_FAST_MASK) == SEGF_FAST ? (int64_t)sg->limit : -1;
     }
-    /* what the top of exec_loop would act on */
-    c->jit_attn = c->jit_flush_pending || c->exit_request || c->shutdown || c->halted || c->intr_shadow || (c->eflags & FL_TF) ||
-                  c->nmi_pending || (c->intr_line && (c->eflags & FL_IF)) ||
-                  c->mmu.pm_generation != c->mmu.pm->generation ||
-                  c->mmu.code_generation != c->mmu.pm->code_generation;
+    jit_sync_attn(c);
+}
+
+void jit_sync_mem(struct cpu *c)
+{
+    if (c->jit_keys.kill != c->blocks->kill_gen || c->jit_keys.epoch != c->mmu.epoch)
+        jit_sync_keys(c);
+    jit_sync_attn(c);
 }
 
 /* Remembers in the slot the last compiled block left by that b is next. */

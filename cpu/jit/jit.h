@@ -55,6 +55,9 @@ void jit_patch_direct(struct jit_slot *sl);
  * event to take, an exit, single-stepping, a memory-map change).
  * Implemented in cpu/cpu.c; compiled code calls it. */
 void jit_sync(struct cpu *c);
+/* The same after a slow memory access (which cannot change segments or
+ * privilege, but can write code, fill the TLB or touch a device). */
+void jit_sync_mem(struct cpu *c);
 
 /* A generation number never given to keys (empty slots hold 0). */
 #define JIT_GEN_NONE 0xFFFFFFFFu

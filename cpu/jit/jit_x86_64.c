@@ -329,9 +329,11 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     add_stub(e, kind, k, jcc32(e, CC_G), seg, size);                /* signed: -1 = never */
     rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
     mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
-    if (size > 1) {
-        b1(e, 0xA9); b4(e, (uint32_t)size - 1);                     /* test eax, size - 1 */
-        add_to_stub(e, jcc32(e, CC_NE));
+    if (size > 1) {   /* within one page (misaligned is fine: jit_sync rules out #AC) */
+        rr_op(e, 0, 0x8B, RCX, RAX);                                /* mov ecx, eax */
+        rr_op(e, 0, 0x81, 4, RCX); b4(e, 0xFFF);                    /* and ecx, 0xFFF */
+        rr_op(e, 0, 0x81, 7, RCX); b4(e, 0x1000u - (uint32_t)size); /* cmp ecx, 0x1000 - size */
+        add_to_stub(e, jcc32(e, CC_A));
     }
     rr_op(e, 0, 0x8B, RCX, RAX);                                    /* mov ecx, eax */
     rr_op(e, 0, 0xC1, 5, RCX); b1(e, 12);                           /* shr ecx, 12 */
@@ -1044,7 +1046,8 @@ static void emit_stub(struct em *e, struct stub *s)
         call_abs(e, s->kind == ST_READ ? (const void *)cpu_read : (const void *)cpu_write);
         if (s->kind == ST_READ)
             rr_op(e, 0, 0x8B, RBP, RAX);             /* the value, over the sync */
-        sync_after_call(e);
+        rr_op(e, 1, 0x8B, RDI, RBX);
+        call_abs(e, (const void *)jit_sync_mem);
         if (s->kind == ST_READ)
             rr_op(e, 0, 0x8B, RAX, RBP);
         mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 1);  /* mov byte [rsp], 1 */
