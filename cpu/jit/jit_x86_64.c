@@ -277,11 +277,42 @@ static int handler_is_pure(const struct insn *i)
     }
 }
 
+/* A handler whose only effects besides registers and flags are memory
+ * accesses (the stack included) and near jumps: it cannot change segments,
+ * the privilege, IF/TF/AC or the TLB's contents other than by filling it. */
+static int handler_is_mem(const struct insn *i)
+{
+    if (i->cls != IC_NONE)
+        return 0;
+    unsigned o = i->opc;
+    if (i->has_modrm) {
+        if (o == 0xFF)
+            return i->reg != 3 && i->reg != 5;   /* not the far CALL/JMP */
+        return (o < 0x40 && (o & 7) < 6) || o == 0x69 || o == 0x6B || (o >= 0x80 && o <= 0x8B) ||
+               o == 0x8D || o == 0x8F || o == 0xC0 || o == 0xC1 || o == 0xC6 || o == 0xC7 ||
+               (o >= 0xD0 && o <= 0xD3) || o == 0xF6 || o == 0xF7 || o == 0xFE ||
+               (o >= 0x140 && o <= 0x14F) || (o >= 0x190 && o <= 0x19F) || o == 0x1A3 || o == 0x1A4 ||
+               o == 0x1A5 || o == 0x1AB || o == 0x1AC || o == 0x1AD || o == 0x1AF || o == 0x1B0 ||
+               o == 0x1B1 || o == 0x1B3 || o == 0x1B6 || o == 0x1B7 || o == 0x1BA || o == 0x1BB ||
+               o == 0x1BC || o == 0x1BD || o == 0x1BE || o == 0x1BF || o == 0x1C0 || o == 0x1C1;
+    }
+    return (o >= 0x50 && o <= 0x61) || o == 0x68 || o == 0x6A || (o >= 0x70 && o <= 0x7F) || o == 0x9C ||
+           (o >= 0xA0 && o <= 0xA7) || (o >= 0xAA && o <= 0xAF) || o == 0xC2 || o == 0xC3 || o == 0xC8 ||
+           o == 0xC9 || o == 0xD7 || (o >= 0xE0 && o <= 0xE3) || o == 0xE8 || o == 0xE9 || o == 0xEB ||
+           (o >= 0x180 && o <= 0x18F);
+}
+
 /* After C code that may have changed what chaining depends on. */
 static void sync_after_call(struct em *e)
 {
     rr_op(e, 1, 0x8B, RDI, RBX);
     call_abs(e, (const void *)jit_sync);
+}
+
+static void sync_after_mem_call(struct em *e)
+{
+    rr_op(e, 1, 0x8B, RDI, RBX);
+    call_abs(e, (const void *)jit_sync_mem);
 }
 
 /* The interpreter's step for instruction k, in line. */
@@ -295,6 +326,12 @@ static void call_handler(struct em *e, uint32_t k)
     call_abs(e, (const void *)i->fn);
     if (handler_is_pure(i))
         return;
+    if (handler_is_mem(i)) {
+        if (k + 1 < e->b->n)
+            check_dirty(e, k);
+        sync_after_mem_call(e);
+        return;
+    }
     if (k + 1 < e->b->n) {
         check_dirty(e, k);
         load_tlb_base(e);
