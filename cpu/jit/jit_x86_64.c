@@ -452,7 +452,7 @@ enum form {
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
-    FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
+    FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
 };
 
 /* Which inline form fits i, with its operands: a = destination register
@@ -537,6 +537,12 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     case 0xA3: return FM_MOV_MOFFS_EAX;
     case 0x1B6: f->a = i->reg; return mem ? FM_MOVZX_RM8 : FM_NONE;
     case 0x1B7: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM16 : FM_MOVZX_RR16;
+    case 0xD3:
+        if (mem || i->reg < 4)
+            return FM_NONE;
+        f->a = i->rm;
+        f->op = i->reg;
+        return FM_SHIFT_CL;
     case 0xC1: case 0xD1:
         if (mem || i->reg < 4 || i->reg == 6)
             return FM_NONE;
@@ -987,6 +993,21 @@ static int emit_inline(struct em *e, uint32_t k)
     case FM_SHIFT:
         emit_shift(e, &f);
         break;
+    case FM_SHIFT_CL: {   /* count CL & 31; 0 changes nothing */
+        static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };
+        ld(e, RCX, GREG(R_ECX));
+        rr_op(e, 0, 0x83, 4, RCX); b1(e, 0x1F);              /* and ecx, 31 */
+        uint8_t *skip = jcc32(e, CC_E);
+        ld(e, RAX, GREG(f.a));
+        st(e, CPU(lf_op1), RAX);
+        rr_op(e, 0, 0xD3, f.op == 6 ? 4 : f.op, RAX);        /* shl/shr/sar eax, cl */
+        st(e, GREG(f.a), RAX);
+        st(e, CPU(lf_res), RAX);
+        st(e, CPU(lf_op2), RCX);
+        sti(e, CPU(lf_op), (uint32_t)kinds[f.op] | 2u << 4);
+        patch(e, skip, e->p);
+        break;
+    }
     case FM_PUSH: {
         int from = e->nstubs;
         guard_stack32(e, k);
