@@ -332,10 +332,9 @@ static void call_handler(struct em *e, uint32_t k)
         sync_after_mem_call(e);
         return;
     }
-    if (k + 1 < e->b->n) {
+    if (k + 1 < e->b->n)
         check_dirty(e, k);
-        load_tlb_base(e);
-    }
+    load_tlb_base(e);   /* the privilege may have changed, also for the blocks chained next */
     sync_after_call(e);
 }
 
