@@ -53,7 +53,13 @@ seabios)
     grep -q "No bootable device" screen1.txt || fail "screen does not show No bootable device"
     cmp -s log1.txt log2.txt || fail "two runs gave different logs"
     cmp -s count1 count2 || fail "two runs retired different instruction counts"
-    cmp -s screen1.txt screen2.txt || fail "two runs gave different screens" ;;
+    cmp -s screen1.txt screen2.txt || fail "two runs gave different screens"
+    # the interpreter alone gives the same bytes and count (the JIT is on by default)
+    run 3 --no-jit --headless --timeout 30 --debugcon log3.txt --screen-dump screen3.txt --stats $q
+    grep "instructions retired" err >count3
+    cmp -s log1.txt log3.txt || fail "--no-jit gave a different log"
+    cmp -s count1 count3 || fail "--no-jit retired a different instruction count"
+    cmp -s screen1.txt screen3.txt || fail "--no-jit gave a different screen" ;;
 memory_sizes)
     [ -f "$bios" ] || { echo "SKIP: $bios not installed (package seabios)" >&2; exit 77; }
     for m in 16 256 3000; do

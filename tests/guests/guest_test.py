@@ -230,7 +230,7 @@ class Runner:
         return path
 
     def start(self, name, kernel=False, append="console=ttyS0", apic=False,
-              disk=None, disk_ro=False, cdrom=None):
+              disk=None, disk_ro=False, cdrom=None, jit=True):
         if self.args.emulator == "qemu":
             argv = ["qemu-system-i386", "-accel", "tcg", "-M", "pc", "-m", "128",
                     "-display", "none", "-monitor", "none", "-serial", "stdio",
@@ -251,6 +251,8 @@ class Runner:
             # the APIC tests with it (the default).
             if kernel:
                 argv.append("--apic" if apic else "--no-apic")
+            if not jit:
+                argv.append("--no-jit")   # the interpreter, the reference on every host
             if kernel:
                 argv += ["--kernel", self.image("vmlinuz"), "--initrd", self.image("initrd.gz"),
                          "--append", append]
@@ -317,7 +319,7 @@ class Runner:
 
     def test_kernel_noapic(self):
         g = self.start("kernel_noapic", kernel=True, apic=True,
-                       append="console=ttyS0 noapic nolapic")
+                       append="console=ttyS0 noapic nolapic", jit=False)
         self.check_shell(g)
         g.poweroff()
 
