@@ -916,6 +916,66 @@ START_TEST(test_privilege_change)
 }
 END_TEST
 
+/* CPL changing at the last instruction of a block, with the blocks chained:
+ * SYSENTER lands on K (ring 0), which reads the supervisor-only page (so
+ * the supervisor TLB holds it) and SYSEXITs to U (ring 3), which reads
+ * [ESI] and SYSENTERs back. ESI walks up to 0x21000, reached on the 41st
+ * round trip, long after the blocks are compiled and chained: the user
+ * read must fault (P|U) as the interpreter's does, not hit the supervisor
+ * TLB the ring-0 code entered the compiled code with. The STI (IF is clear
+ * after SYSENTER, so it always opens an interrupt shadow) sends every trip
+ * back to the execution loop, which then enters the compiled code at ring 0.
+ * K: sti; dec ebp; jz done; mov eax, [0x21000]; mov edx, U; mov ecx, STACK; sysexit
+ * done: hlt
+ * U: mov eax, [esi]; add ebx, eax; add esi, 4; sysenter */
+#define SYS_TRIPS 41u
+
+static void sys_setup(struct machine *m, int k)
+{
+    (void)k;
+    struct cpu *c = &m->cpu;
+    phys_write(&m->pm, PT + 4 * 0x21, 0x21000 | 3, 4);   /* supervisor only */
+    c->sysenter_cs = CODE0;   /* SYSEXIT: CS = CODE3 | 3, SS = DATA3 | 3 */
+    c->sysenter_esp = STACK0;
+    c->sysenter_eip = CODE;
+    c->regs[R_ESI] = 0x21000 - 4 * (SYS_TRIPS - 1);
+    c->regs[R_EBP] = 100;
+}
+
+START_TEST(test_sysexit_sysenter_chain)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xFB, 0x4D);
+    uint32_t jz = jcc_fwd(a, 4);
+    E(a, 0xA1);
+    e32(a, 0x21000);
+    uint32_t mov_edx = a->n;
+    E(a, 0xBA);
+    e32(a, 0);
+    E(a, 0xB9);
+    e32(a, STACK);
+    E(a, 0x0F, 0x35);
+    here(a, jz);
+    E(a, 0xF4);
+    uint32_t user = a->n;
+    uint32_t u = CODE + user;
+    memcpy(a->b + mov_edx + 1, &u, 4);
+    E(a, 0x8B, 0x06, 0x01, 0xC3, 0x83, 0xC6, 0x04, 0x0F, 0x34);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, sys_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "sysexit/sysenter"), CPU_EXIT_HLT);
+        check_fault(p.a, EXC_PF, PF_P | PF_U, u);
+        ck_assert_uint_eq(p.a->cpu.cr2, 0x21000);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EBP], 100 - SYS_TRIPS);
+        ck_assert_msg(!b_has_jit() || (compiled(p.b) >= 3 && p.b->cpu.block_hits >= SYS_TRIPS),
+                      "compiled %llu blocks, %llu chained", (unsigned long long)compiled(p.b),
+                      (unsigned long long)p.b->cpu.block_hits);
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* ---- self-modifying code ---- */
 
 /* L: mov ecx, ebp; and ecx, 15; mov edi, DATA; cmovz edi, edx; <write>;
@@ -1339,6 +1399,7 @@ Suite *jit_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_fault_in_compiled_code, 0, (int)(sizeof fault_cases / sizeof fault_cases[0]));
     tcase_add_test(tc, test_privilege_change);
+    tcase_add_test(tc, test_sysexit_sysenter_chain);
     tcase_add_loop_test(tc, test_stack_fault, 0, (int)(sizeof stack_cases / sizeof stack_cases[0]));
     suite_add_tcase(s, tc);
     tc = tcase_create("code");
