@@ -7,9 +7,9 @@
 #include "cpu/jit/jit.h"
 
 #define BLOCK_MAX 32
-#define BC_INSNS 262144
-#define BC_BLOCKS 32768
-#define BC_HASH 16384
+#define BC_INSNS 524288
+#define BC_BLOCKS 65536
+#define BC_HASH 32768
 #define BC_PAGE_HASH 4096
 #define BC_JC 4096          /* jump cache entries (power of two) */
 #define BC_DEAD BC_BLOCKS   /* index of a permanently dead block */

@@ -15,7 +15,7 @@
 #include "cpu/block.h"
 #include "mmu/physmem.h"
 
-#define JIT_MEM (32u << 20)      /* code buffer */
+#define JIT_MEM (64u << 20)      /* code buffer */
 #define JIT_BLOCK_MAX 32768u     /* bytes one block may need (BLOCK_MAX insns) */
 #define MAX_STUBS (BLOCK_MAX * 8)
 #define JIT_SLOTS (1u << 17)     /* chain slots (two or so per block) */
@@ -58,6 +58,7 @@ struct em {
     int nexit;
     uint8_t *raw_patch[BLOCK_MAX * 2];  /* jumps to the epilogue proper */
     int64_t last_target;           /* fixed target of the inline JMP/CALL ending the block, or -1 */
+    int flags_dead;                /* the instruction being emitted need not record its lazy flags */
     int nraw;
 };
 
@@ -422,12 +423,24 @@ static void emit_mem_done(struct em *e, uint32_t k)
 /* ---- lazy flags ---- */
 
 /* lf_op1 = eax-side operand a, lf_op2 = b, lf_res = r, lf_op = kind (32-bit) */
+/* Stores to the lazy flags, left out when the flags are dead. */
+static void lf_st(struct em *e, int32_t d, int r)
+{
+    if (!e->flags_dead)
+        st(e, d, r);
+}
+static void lf_sti(struct em *e, int32_t d, uint32_t v)
+{
+    if (!e->flags_dead)
+        sti(e, d, v);
+}
+
 static void set_flags(struct em *e, int kind, int ra, int rb, int rr)
 {
-    st(e, CPU(lf_op1), ra);
-    st(e, CPU(lf_op2), rb);
-    st(e, CPU(lf_res), rr);
-    sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
+    lf_st(e, CPU(lf_op1), ra);
+    lf_st(e, CPU(lf_op2), rb);
+    lf_st(e, CPU(lf_res), rr);
+    lf_sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
 }
 
 /* the x86 operation of ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP), as
@@ -696,10 +709,10 @@ static void emit_imul(struct em *e, int dst)
     b1(e, 0x0F); b1(e, 0x90); b1(e, 0xC1);       /* seto cl */
     rr_op(e, 0, 0xB60F, RCX, RCX);               /* movzx ecx, cl */
     st(e, GREG(dst), RAX);
-    st(e, CPU(lf_res), RAX);
-    sti(e, CPU(lf_op1), 0);
-    st(e, CPU(lf_op2), RCX);
-    sti(e, CPU(lf_op), LF_MUL | 2u << 4);
+    lf_st(e, CPU(lf_res), RAX);
+    lf_sti(e, CPU(lf_op1), 0);
+    lf_st(e, CPU(lf_op2), RCX);
+    lf_sti(e, CPU(lf_op), LF_MUL | 2u << 4);
 }
 
 static void emit_jcc(struct em *e, uint32_t k, int cc)
@@ -722,13 +735,13 @@ static void emit_shift(struct em *e, const struct form_args *f)
         return;   /* a count of 0 changes nothing */
     static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, 0, LF_SAR };
     ld(e, RAX, GREG(f->a));
-    st(e, CPU(lf_op1), RAX);
+    lf_st(e, CPU(lf_op1), RAX);
     rr_op(e, 0, 0xC1, f->op == 6 ? 4 : f->op, RAX);     /* shl/shr/sar eax, n */
     b1(e, f->imm);
     st(e, GREG(f->a), RAX);
-    st(e, CPU(lf_res), RAX);
-    sti(e, CPU(lf_op2), f->imm);
-    sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
+    lf_st(e, CPU(lf_res), RAX);
+    lf_sti(e, CPU(lf_op2), f->imm);
+    lf_sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
 }
 
 /* INC/DEC keep CF: fold it into eflags unless it is already there. */
@@ -795,6 +808,30 @@ static void emit_incdec(struct em *e, const struct form_args *f)
     emit_incdec_flags(e, f->op);
 }
 
+/* Whether the lazy flags instruction k leaves are overwritten before
+ * anything can read them or see them: the instructions after it in the
+ * block, up to one that sets all of them, are inline forms that neither
+ * read flags nor can fault or leave the block. */
+static int flags_dead_after(struct em *e, uint32_t k)
+{
+    for (uint32_t j = k + 1; j < e->b->n; j++) {
+        struct form_args f = { 0, 0, 0, 1, 0, 0 };
+        switch (pick_form(&e->insns[j], &f)) {
+        case FM_ALU_RR: case FM_ALU_RI: case FM_IMUL_RR: case FM_IMUL_RRI:
+            return 1;
+        case FM_SHIFT:
+            if (f.imm)
+                return 1;
+            break;
+        case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_MOVZX_RR16:
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* Instruction k in line; returns 0 when it has no inline form, 2 when it
  * set EIP (a control transfer, always last), 3 when it also emitted its
  * block exits (Jcc), else 1. */
@@ -808,6 +845,12 @@ static int emit_inline(struct em *e, uint32_t k)
         return 0;
     if ((fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET) && !last)
         return 0;
+    e->flags_dead = 0;
+    /* register forms only: after a memory access the block may be left
+     * (a slow path's page-written/exit check), and then the flags count */
+    if (fm == FM_ALU_RR || fm == FM_ALU_RI || fm == FM_SHIFT || fm == FM_SHIFT_CL || fm == FM_IMUL_RR ||
+        fm == FM_IMUL_RRI)
+        e->flags_dead = flags_dead_after(e, k);
     switch (fm) {
     case FM_MOV_RR:
         ld(e, RAX, GREG(f.b));
@@ -1076,6 +1119,7 @@ static int emit_inline(struct em *e, uint32_t k)
     default:
         return 0;
     }
+    e->flags_dead = 0;
     return fm == FM_JCC ? 3 : (fm == FM_JMP || fm == FM_CALL || fm == FM_RET) ? 2 : 1;
 }
 
