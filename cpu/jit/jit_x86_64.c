@@ -366,17 +366,14 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     add_stub(e, kind, k, jcc32(e, CC_G), seg, size);                /* signed: -1 = never */
     rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
     mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
-    if (size > 1) {   /* within one page (misaligned is fine: jit_sync rules out #AC) */
-        rr_op(e, 0, 0x8B, RCX, RAX);                                /* mov ecx, eax */
-        rr_op(e, 0, 0x81, 4, RCX); b4(e, 0xFFF);                    /* and ecx, 0xFFF */
-        rr_op(e, 0, 0x81, 7, RCX); b4(e, 0x1000u - (uint32_t)size); /* cmp ecx, 0x1000 - size */
-        add_to_stub(e, jcc32(e, CC_A));
-    }
     rr_op(e, 0, 0x8B, RCX, RAX);                                    /* mov ecx, eax */
     rr_op(e, 0, 0xC1, 5, RCX); b1(e, 12);                           /* shr ecx, 12 */
     rr_op(e, 0, 0x81, 4, RCX); b4(e, TLB_SIZE - 1);                 /* and ecx, TLB_SIZE - 1 */
     rr_op(e, 0, 0xC1, 4, RCX); b1(e, 4);                            /* shl ecx, 4 */
-    rr_op(e, 0, 0x8B, RDX, RAX);                                    /* mov edx, eax */
+    /* the page of the access's last byte against the tag of its first:
+     * one compare also sends page-crossing accesses (misaligned ones are
+     * fine otherwise: jit_sync rules out #AC) to the slow path */
+    mem_op(e, 0, 0, 0x8D, RDX, RAX, -1, 0, size - 1);               /* lea edx, [rax + size - 1] */
     rr_op(e, 0, 0x81, 4, RDX); b4(e, 0xFFFFF000u);                  /* and edx, ~0xFFF */
     int32_t slot = access * (int32_t)(TLB_SIZE * sizeof(struct tlb_entry));
     mem_op(e, 0, 0, 0x3B, RDX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, tag));
