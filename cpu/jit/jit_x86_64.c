@@ -692,11 +692,39 @@ static void emit_adcsbb(struct em *e, int sbb)
     st(e, CPU(lf_op), RDX);                      /* cin: LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1 */
 }
 
+/* ebp = CF of the pending operation: in line for the 32-bit ADD, ADC,
+ * SUB, SBB and logic kinds (as flags_cf_quick), else from C. */
 static void emit_cf_to_ebp(struct em *e)
 {
+    static const struct { uint32_t kind; int32_t a, b; int cc; } k32[] = {
+        { LF_ADD, CPU(lf_res), CPU(lf_op1), CC_B },    /* res < op1 */
+        { LF_ADC, CPU(lf_res), CPU(lf_op1), CC_BE },   /* res <= op1 */
+        { LF_SUB, CPU(lf_op1), CPU(lf_op2), CC_B },    /* op1 < op2 */
+        { LF_SBB, CPU(lf_op1), CPU(lf_op2), CC_BE },   /* op1 <= op2 */
+    };
+    uint8_t *done[5];
+    int nd = 0;
+    ld(e, RAX, CPU(lf_op));
+    for (unsigned k = 0; k < 4; k++) {
+        b1(e, 0x3D); b4(e, k32[k].kind | 2u << 4);          /* cmp eax, kind */
+        uint8_t *next = jcc32(e, CC_NE);
+        ld(e, RCX, k32[k].a);
+        mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, k32[k].b);    /* cmp ecx, [b] */
+        b1(e, 0x0F); b1(e, 0x90 + (unsigned)k32[k].cc); b1(e, 0xC1);   /* setcc cl */
+        rr_op(e, 0, 0xB60F, RBP, RCX);                       /* movzx ebp, cl */
+        done[nd++] = jmp32(e);
+        patch(e, next, e->p);
+    }
+    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);
+    uint8_t *not_logic = jcc32(e, CC_NE);
+    rr_op(e, 0, 0x33, RBP, RBP);                             /* CF = 0 */
+    done[nd++] = jmp32(e);
+    patch(e, not_logic, e->p);
     rr_op(e, 1, 0x8B, RDI, RBX);
     call_abs(e, (const void *)jit_cf);
     rr_op(e, 0, 0x8B, RBP, RAX);
+    for (int d = 0; d < nd; d++)
+        patch(e, done[d], e->p);
 }
 
 /* imul of eax by ecx: lazy flags as the interpreter's imul32 */
