@@ -453,6 +453,19 @@ static void alu_compute(struct em *e, int op)
     set_flags(e, alu_kind[op], RDX, RCX, RAX);
 }
 
+/* The same for bytes: eax = a, ecx = b (zero-extended); the flags record
+ * the byte result (lf_op size 0). Leaves the result in al. */
+static void alu8_compute(struct em *e, int op)
+{
+    rr_op(e, 0, 0x8B, RDX, RAX);                 /* edx = a */
+    rr_op(e, 0, alu_host_op[op], RCX, RAX);      /* op eax, ecx (32-bit, as the interpreter) */
+    rr_op(e, 0, 0xB60F, RSI, RAX);               /* esi = res & 0xFF (movzx esi, al) */
+    st(e, CPU(lf_op1), RDX);
+    st(e, CPU(lf_op2), RCX);
+    st(e, CPU(lf_res), RSI);
+    sti(e, CPU(lf_op), (uint32_t)alu_kind[op]);
+}
+
 /* ---- the inline forms ---- */
 
 enum form {
@@ -461,7 +474,7 @@ enum form {
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
-    FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
+    FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
 };
 
 /* Which inline form fits i, with its operands: a = destination register
@@ -483,6 +496,31 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
         f->a = i->rm;
         f->cc = i->opc & 0xF;
         return mem ? FM_SETCC_M : FM_SETCC_R;
+    }
+    if (i->opc < 0x40 && (i->opc & 7) <= 4 && !(i->opc & 1) && alu_op_ok(op)) {   /* byte ALU */
+        f->op = op;
+        f->store = op != 7;
+        switch (i->opc & 7) {
+        case 0: f->a = i->rm; f->b = i->reg; return mem ? FM_ALU8_MR : FM_ALU8_RR;     /* Eb,Gb */
+        case 2: f->a = i->reg; f->b = i->rm; return mem ? FM_ALU8_RM : FM_ALU8_RR;     /* Gb,Eb */
+        case 4: f->a = R_EAX; f->imm &= 0xFF; return FM_ALU8_RI;                       /* AL,Ib */
+        default: return FM_NONE;
+        }
+    }
+    if (i->opc == 0x80 && alu_op_ok(i->reg)) {
+        f->op = i->reg;
+        f->store = i->reg != 7;
+        f->a = i->rm;
+        f->imm &= 0xFF;
+        return mem ? FM_ALU8_MI : FM_ALU8_RI;
+    }
+    if (i->opc == 0x84 || i->opc == 0xA8) {   /* TEST Eb,Gb / AL,Ib */
+        f->op = 4;
+        f->store = 0;
+        f->a = i->opc == 0x84 ? i->rm : R_EAX;
+        f->b = i->reg;
+        f->imm &= 0xFF;
+        return i->opc == 0xA8 ? FM_ALU8_RI : mem ? FM_ALU8_MR : FM_ALU8_RR;
     }
     if (i->opsize == 2) {
         switch (i->opc) {
@@ -622,7 +660,7 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target);
  * cpu_cond path). */
 static void emit_cond(struct em *e, int cc)
 {
-    uint8_t *done[6];
+    uint8_t *done[8];
     int nd = 0;
     ld(e, RAX, CPU(lf_op));
     b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);
@@ -657,6 +695,20 @@ static void emit_cond(struct em *e, int cc)
         done[nd++] = jmp32(e);
         patch(e, n4, e->p);
     }
+    b1(e, 0x3D); b4(e, LF_SUB);                               /* byte CMP/SUB */
+    uint8_t *n6 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_op1));
+    mem_op(e, 0, 0, 0x3A, RCX, RBX, -1, 0, CPU(lf_op2));     /* cmp cl, [op2] */
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+    done[nd++] = jmp32(e);
+    patch(e, n6, e->p);
+    b1(e, 0x3D); b4(e, LF_LOGIC);                             /* byte logic/TEST */
+    uint8_t *n7 = jcc32(e, CC_NE);
+    ld(e, RCX, CPU(lf_res));
+    b1(e, 0x84); b1(e, 0xC9);                                 /* test cl, cl */
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+    done[nd++] = jmp32(e);
+    patch(e, n7, e->p);
     rr_op(e, 0, 0x85, RAX, RAX);                              /* LF_NONE: EFLAGS as they are */
     uint8_t *n5 = jcc32(e, CC_NE);
     ld(e, RCX, CPU(eflags));
@@ -1059,6 +1111,47 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_SHIFT:
         emit_shift(e, &f);
+        break;
+    case FM_ALU8_RR: case FM_ALU8_RI:
+        mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.a));      /* movzx eax, byte [a] */
+        if (fm == FM_ALU8_RR)
+            mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, reg8(f.b));
+        else
+            movi(e, RCX, f.imm);
+        alu8_compute(e, f.op);
+        if (f.store)
+            mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));    /* mov [a], al */
+        break;
+    case FM_ALU8_RM:   /* a = register, b = memory */
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 1);
+        rr_op(e, 0, 0x8B, RCX, RAX);
+        mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.a));
+        alu8_compute(e, f.op);
+        if (f.store)
+            mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));
+        emit_mem_done(e, k);
+        break;
+    case FM_ALU8_MR: case FM_ALU8_MI:   /* a = memory */
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 1);
+        if (f.store) {
+            rr_op(e, 0, 0x8B, RBP, RAX);             /* a, kept over the write */
+            rr_op(e, 0, 0x8B, RDI, RAX);
+            if (fm == FM_ALU8_MR)
+                mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, reg8(f.b));
+            else
+                movi(e, RCX, f.imm);
+            rr_op(e, 0, alu_host_op[f.op], RCX, RDI);
+            emit_write(e, k, i->seg, 1);
+            rr_op(e, 0, 0x8B, RAX, RBP);
+        }
+        if (fm == FM_ALU8_MR)
+            mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, reg8(f.b));
+        else
+            movi(e, RCX, f.imm);
+        alu8_compute(e, f.op);
+        emit_mem_done(e, k);
         break;
     case FM_SHIFT_CL: {   /* count CL & 31; 0 changes nothing */
         static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };
