@@ -470,7 +470,7 @@ static void alu8_compute(struct em *e, int op)
 
 enum form {
     FM_NONE, FM_MOV_RR, FM_MOV_RI, FM_MOV_RM, FM_MOV_MR, FM_MOV_MI, FM_MOV_R8M, FM_MOV_M8R,
-    FM_MOVZX_RM8, FM_MOVZX_RM16, FM_MOVZX_RR16, FM_MOV_R16M, FM_MOV_M16R, FM_LEA,
+    FM_MOVZX_RM8, FM_MOVZX_RM16, FM_MOVZX_RR16, FM_MOVZX_RR8, FM_MOV_R16M, FM_MOV_M16R, FM_LEA,
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
@@ -582,7 +582,7 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     case 0x15: case 0x1D: f->op = op; f->a = R_EAX; return FM_ADCSBB_RI;
     case 0xA1: return FM_MOV_EAX_MOFFS;
     case 0xA3: return FM_MOV_MOFFS_EAX;
-    case 0x1B6: f->a = i->reg; return mem ? FM_MOVZX_RM8 : FM_NONE;
+    case 0x1B6: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM8 : FM_MOVZX_RR8;
     case 0x1B7: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM16 : FM_MOVZX_RR16;
     case 0xD3:
         if (mem || i->reg < 4)
@@ -900,7 +900,7 @@ static int flags_dead_after(struct em *e, uint32_t k)
             if (f.imm)
                 return 1;
             break;
-        case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_MOVZX_RR16:
+        case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
             break;
         default:
             return 0;
@@ -948,6 +948,10 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOVZX_RR16:
         mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, GREG(f.b));
+        st(e, GREG(f.a), RAX);
+        break;
+    case FM_MOVZX_RR8:
+        mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.b));
         st(e, GREG(f.a), RAX);
         break;
     case FM_MOV_R8M:
