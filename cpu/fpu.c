@@ -100,8 +100,10 @@ static void update_es_from(struct cpu *c, int was)
         f->fsw |= FSW_ES | FSW_B;
     else
         f->fsw &= (uint16_t)~(FSW_ES | FSW_B);
-    if (was != now && c->ferr && (!now || !(c->cr0 & CR0_NE)))
+    if (was != now && c->ferr && (!now || !(c->cr0 & CR0_NE))) {
         c->ferr(c->io_opaque, now);
+        c->jit_attn = 1;   /* an IRQ may be pending now: compiled code returns to the loop */
+    }
 }
 
 static int es_now(const struct cpu *c) { return (c->fpu.fsw & FSW_ES) != 0; }

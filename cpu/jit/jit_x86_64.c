@@ -257,10 +257,10 @@ static int handler_is_pure(const struct insn *i)
 {
     if (i->cls != IC_NONE || (i->flags & OPF_END))
         return 0;
-    if (i->has_modrm)   /* not: segment moves, POP r/m and PUSH r/m (the stack), the x87 (FERR#) */
+    if (i->has_modrm)   /* not: segment moves, POP r/m and PUSH r/m (the stack); the x87
+                           register forms are (FERR# sets jit_attn itself) */
         return i->mod == 3 && i->opc != 0x8E && i->opc != 0x8C && i->opc != 0x8F &&
-               !(i->opc == 0xFF && i->reg >= 2) && (i->opc < 0x100 || i->opc >= 0x140) &&
-               !(i->opc >= 0xD8 && i->opc <= 0xDF);
+               !(i->opc == 0xFF && i->reg >= 2) && (i->opc < 0x100 || i->opc >= 0x140);
     switch (i->opc) {
     case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
     case 0x98: case 0x99: case 0x9E: case 0x9F: case 0xF5: case 0xF8: case 0xF9: case 0xFC: case 0xFD:
@@ -279,13 +279,16 @@ static int handler_is_pure(const struct insn *i)
 }
 
 /* A handler whose only effects besides registers and flags are memory
- * accesses (the stack included) and near jumps: it cannot change segments,
- * the privilege, IF/TF/AC or the TLB's contents other than by filling it. */
+ * accesses (the stack included), near jumps and raising an IRQ: it cannot
+ * change segments, the privilege, IF/TF/AC or the TLB's contents other
+ * than by filling it. */
 static int handler_is_mem(const struct insn *i)
 {
     if (i->cls != IC_NONE)
         return 0;
     unsigned o = i->opc;
+    if ((o >= 0xD8 && o <= 0xDF) || o == 0x9B)
+        return 1;   /* the x87 with memory operands (FERR# sets jit_attn itself) */
     if (i->has_modrm) {
         if (o == 0xFF)
             return i->reg != 3 && i->reg != 5;   /* not the far CALL/JMP */
@@ -310,10 +313,37 @@ static void sync_after_call(struct em *e)
     call_abs(e, (const void *)jit_sync);
 }
 
+/* jit_sync_mem(), called only when something it looks at may have moved:
+ * a block died, the MMU epoch or the memory map changed, or an event
+ * (INTR, NMI, exit request) is up. Clobbers rax, rcx and the caller-saved
+ * registers when it calls. */
 static void sync_after_mem_call(struct em *e)
 {
+    uint8_t *go[6];
+    int n = 0;
+    mem_op(e, 0, 0, 0x8B, RAX, R12, -1, 0, BC(kill_gen));
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, CPU(jit_keys.kill));
+    go[n++] = jcc32(e, CC_NE);
+    ld(e, RAX, CPU(mmu.epoch));
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, CPU(jit_keys.epoch));
+    go[n++] = jcc32(e, CC_NE);
+    ld(e, RAX, CPU(intr_line));
+    mem_op(e, 0, 0, 0x0B, RAX, RBX, -1, 0, CPU(exit_request));
+    mem_op(e, 0, 0, 0x0A, RAX, RBX, -1, 0, CPU(nmi_pending));   /* or al, byte */
+    go[n++] = jcc32(e, CC_NE);
+    mem_op(e, 1, 0, 0x8B, RCX, RBX, -1, 0, CPU(mmu.pm));
+    mem_op(e, 0, 0, 0x8B, RAX, RCX, -1, 0, (int32_t)offsetof(struct physmem, generation));
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, CPU(mmu.pm_generation));
+    go[n++] = jcc32(e, CC_NE);
+    mem_op(e, 0, 0, 0x8B, RAX, RCX, -1, 0, (int32_t)offsetof(struct physmem, code_generation));
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, CPU(mmu.code_generation));
+    go[n++] = jcc32(e, CC_NE);
+    uint8_t *skip = jmp32(e);
+    for (int k = 0; k < n; k++)
+        patch(e, go[k], e->p);
     rr_op(e, 1, 0x8B, RDI, RBX);
     call_abs(e, (const void *)jit_sync_mem);
+    patch(e, skip, e->p);
 }
 
 /* The interpreter's step for instruction k, in line. */
