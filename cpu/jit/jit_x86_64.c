@@ -504,7 +504,7 @@ enum form {
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
-    FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
+    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
 };
 
 /* Which inline form fits i, with its operands: a = destination register
@@ -610,6 +610,19 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     case 0x11: case 0x19: f->op = op; f->a = i->rm; f->b = i->reg; return mem ? FM_NONE : FM_ADCSBB_RR;
     case 0x13: case 0x1B: f->op = op; f->a = i->reg; f->b = i->rm; return mem ? FM_ADCSBB_RM : FM_ADCSBB_RR;
     case 0x15: case 0x1D: f->op = op; f->a = R_EAX; return FM_ADCSBB_RI;
+    case 0xF7:
+        if (mem)
+            return FM_NONE;
+        f->a = i->rm;
+        switch (i->reg) {
+        case 0: case 1: f->op = 4; f->store = 0; return FM_ALU_RI;   /* TEST r32, imm32 */
+        case 2: return FM_GRP3_NOT;
+        case 3: return FM_GRP3_NEG;
+        case 4: return FM_GRP3_MUL;
+        case 5: return FM_GRP3_IMUL;
+        case 6: return FM_GRP3_DIV;
+        default: return FM_NONE;
+        }
     case 0xA1: return FM_MOV_EAX_MOFFS;
     case 0xA3: return FM_MOV_MOFFS_EAX;
     case 0x1B6: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM8 : FM_MOVZX_RR8;
@@ -980,6 +993,47 @@ static int emit_inline(struct em *e, uint32_t k)
         mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, GREG(f.b));
         st(e, GREG(f.a), RAX);
         break;
+    case FM_GRP3_NOT:
+        ld(e, RAX, GREG(f.a));
+        rr_op(e, 0, 0xF7, 2, RAX);                   /* not eax */
+        st(e, GREG(f.a), RAX);
+        break;
+    case FM_GRP3_NEG:   /* flags as SUB 0 - a */
+        ld(e, RCX, GREG(f.a));
+        rr_op(e, 0, 0x8B, RAX, RCX);
+        rr_op(e, 0, 0xF7, 3, RAX);                   /* neg eax */
+        st(e, GREG(f.a), RAX);
+        lf_sti(e, CPU(lf_op1), 0);
+        lf_st(e, CPU(lf_op2), RCX);
+        lf_st(e, CPU(lf_res), RAX);
+        lf_sti(e, CPU(lf_op), LF_SUB | 2u << 4);
+        break;
+    case FM_GRP3_MUL: case FM_GRP3_IMUL:   /* EDX:EAX = EAX * r; CF = OF = the high half matters */
+        ld(e, RCX, GREG(f.a));
+        ld(e, RAX, GREG(R_EAX));
+        rr_op(e, 0, 0xF7, fm == FM_GRP3_MUL ? 4 : 5, RCX);   /* mul/imul ecx */
+        b1(e, 0x0F); b1(e, 0x92); b1(e, 0xC1);       /* setc cl */
+        rr_op(e, 0, 0xB60F, RCX, RCX);
+        st(e, GREG(R_EAX), RAX);
+        st(e, GREG(R_EDX), RDX);
+        lf_st(e, CPU(lf_res), RAX);
+        lf_sti(e, CPU(lf_op1), 0);
+        lf_st(e, CPU(lf_op2), RCX);
+        lf_sti(e, CPU(lf_op), LF_MUL | 2u << 4);
+        break;
+    case FM_GRP3_DIV: {   /* #DE (divisor 0, quotient too big) from the handler */
+        int from = e->nstubs;
+        ld(e, RCX, GREG(f.a));
+        ld(e, RDX, GREG(R_EDX));
+        rr_op(e, 0, 0x3B, RDX, RCX);                 /* cmp edx, ecx: EDX >= divisor (or 0) overflows */
+        add_stub(e, ST_HANDLER, k, jcc32(e, CC_AE), 0, 0);
+        ld(e, RAX, GREG(R_EAX));
+        rr_op(e, 0, 0xF7, 6, RCX);                   /* div ecx */
+        st(e, GREG(R_EAX), RAX);
+        st(e, GREG(R_EDX), RDX);
+        rejoin_here(e, from);
+        break;
+    }
     case FM_MOVZX_RR8:
         mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.b));
         st(e, GREG(f.a), RAX);

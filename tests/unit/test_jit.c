@@ -715,6 +715,54 @@ START_TEST(test_jcc_after_flag_ops)
 }
 END_TEST
 
+/* MUL, IMUL, DIV (one operand), NEG, NOT and TEST r32, imm32 of registers
+ * in a hot loop, then a DIV whose quotient does not fit: #DE from
+ * compiled code, at the same instruction as the interpreter's. */
+static void muldiv_setup(struct machine *m, int k)
+{
+    (void)k;
+    m->cpu.regs[R_EAX] = 0x12345678;
+    m->cpu.regs[R_EBX] = 0x9E3779B9;
+    m->cpu.regs[R_ECX] = 0x9E3779B1;   /* negative as signed: DIV and IDIV differ */
+    m->cpu.regs[R_EDX] = 3;
+    m->cpu.regs[R_ESI] = 0xFFFFFFF0;
+}
+
+START_TEST(test_mul_div)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 40, 0, 0, 0);                       /* mov ebp, 40 */
+    uint32_t loop = a->n;
+    E(a, 0xF7, 0xE3);                               /* mul ebx */
+    E(a, 0x01, 0xC7);                               /* add edi, eax */
+    E(a, 0x01, 0xD7);                               /* add edi, edx */
+    E(a, 0xF7, 0xEE);                               /* imul esi */
+    E(a, 0x72, 0x01, 0x47);                         /* jc +1; inc edi */
+    E(a, 0x81, 0xE2, 0xFF, 0x7F, 0x00, 0x00);       /* and edx, 0x7FFF (EDX < ECX) */
+    E(a, 0xF7, 0xF1);                               /* div ecx */
+    E(a, 0x01, 0xD7);                               /* add edi, edx */
+    E(a, 0xF7, 0xD8);                               /* neg eax */
+    E(a, 0x19, 0xC7);                               /* sbb edi, eax */
+    E(a, 0xF7, 0xD3);                               /* not ebx */
+    E(a, 0xF7, 0xC3, 0x01, 0x00, 0x00, 0x00);       /* test ebx, 1 */
+    E(a, 0x74, 0x01, 0x4F);                         /* jz +1; dec edi */
+    E(a, 0x81, 0xC3, 0x35, 0x79, 0x00, 0x00);       /* add ebx, 0x7935 */
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0x89, 0xCA);                               /* mov edx, ecx */
+    uint32_t fault = a->n;
+    E(a, 0xF7, 0xF1);                               /* div ecx: EDX = divisor, #DE */
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, muldiv_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "mul/div"), CPU_EXIT_HLT);
+        check_fault(p.a, EXC_DE, -1, CODE + fault);
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* Budgets ending inside a hot block: the JIT must leave such a run to the
  * interpreter; EIP and icount after every slice must match. */
 START_TEST(test_budget_inside_hot_block)
@@ -1394,6 +1442,7 @@ Suite *jit_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_jcc_after_flag_ops, 0, (int)(sizeof flag_ops / sizeof flag_ops[0]));
     tcase_add_test(tc, test_budget_inside_hot_block);
+    tcase_add_test(tc, test_mul_div);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_set_timeout(tc, 60);
