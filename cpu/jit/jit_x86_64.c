@@ -1679,6 +1679,9 @@ void jit_reset(struct jit *j)
 {
     j->used = j->base;
     j->nslots = 0;
+    /* emptied, not just forgotten: the execution loop may still hold a slot
+     * to fill, whose direct jump would point into code that is gone */
+    memset(j->slots, 0, JIT_SLOTS * sizeof(*j->slots));
     memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
 }
 
