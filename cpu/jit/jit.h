@@ -9,6 +9,7 @@
  * (cpu/jit/jit_x86_64.c); elsewhere jit_create() returns NULL. */
 #ifndef SV_JIT_H
 #define SV_JIT_H
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__x86_64__) && !defined(_WIN32) && !defined(SOFTVISOR_NO_JIT)
@@ -76,6 +77,9 @@ void jit_free(struct jit *j);
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
                           uint32_t eip0, void **chain_entry);
 void jit_reset(struct jit *j);         /* forget all code */
+/* Caps the code buffer at `bytes` (at least room for two blocks); for
+ * tests, which make it empty itself often. */
+void jit_set_capacity(struct jit *j, size_t bytes);
 /* The entry for eip in the table compiled code looks successors up in
  * when an exit's own slot does not match (returns, indirect jumps);
  * the execution loop fills it like a slot. NULL without a JIT. */

@@ -14,6 +14,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     return NULL;
 }
 void jit_reset(struct jit *j) { (void)j; }
+void jit_set_capacity(struct jit *j, size_t bytes) { (void)j; (void)bytes; }
 void jit_patch_direct(struct jit_slot *sl) { (void)sl; }
 struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip) { (void)j; (void)eip; return NULL; }
 uint64_t jit_blocks_compiled(const struct jit *j) { (void)j; return 0; }

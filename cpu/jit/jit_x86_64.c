@@ -1388,6 +1388,7 @@ struct jit {
     uint8_t *mem;         /* JIT_MEM bytes, read/write/execute */
     size_t used;
     size_t base;          /* bytes of shared routines at the start (kept by jit_reset) */
+    size_t limit;         /* bytes of the buffer in use at most (JIT_MEM, less for tests) */
     uint8_t *chain_check;
     struct jit_slot *slots;
     size_t nslots;
@@ -1571,7 +1572,7 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target)
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
                           uint32_t eip0, void **chain_entry)
 {
-    if (j->used + JIT_BLOCK_MAX > JIT_MEM || j->nslots + BLOCK_MAX * 2 > JIT_SLOTS)
+    if (j->used + JIT_BLOCK_MAX > j->limit || j->nslots + BLOCK_MAX * 2 > JIT_SLOTS)
         return NULL;
     struct em *e = j->em;
     uint8_t *start = j->mem + j->used;
@@ -1649,6 +1650,7 @@ struct jit *jit_create(void)
     j->chain_check = e->p;
     emit_chain_check(e, j->table);
     j->base = j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
+    j->limit = JIT_MEM;
     if (getenv("SOFTVISOR_PERF_MAP")) {
         char name[64];
         snprintf(name, sizeof(name), "/tmp/perf-%ld.map", (long)getpid());
@@ -1683,6 +1685,12 @@ void jit_reset(struct jit *j)
      * to fill, whose direct jump would point into code that is gone */
     memset(j->slots, 0, JIT_SLOTS * sizeof(*j->slots));
     memset(j->table, 0, JIT_TABLE * sizeof(*j->table));
+}
+
+void jit_set_capacity(struct jit *j, size_t bytes)
+{
+    size_t min = j->base + 2 * JIT_BLOCK_MAX;
+    j->limit = bytes < min ? min : bytes > JIT_MEM ? JIT_MEM : bytes;
 }
 
 struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip)

@@ -554,7 +554,14 @@ static void check_fault(struct machine *m, int vec, int err, uint32_t fault_eip)
 
 /* Programs first .. first + n - 1 (env k % 3, or envsel); odd ones run
  * on small budgets. */
+static void random_batch_cap(int first, int n, int envsel, size_t cap);
 static void random_batch(int first, int n, int envsel)
+{
+    random_batch_cap(first, n, envsel, 0);
+}
+
+/* cap: the JIT's code buffer size (0: as built), so that it fills up */
+static void random_batch_cap(int first, int n, int envsel, size_t cap)
 {
     for (int k = first; k < first + n; k++) {
         struct env env = random_envs[envsel >= 0 ? envsel : k % 3];
@@ -565,6 +572,8 @@ static void random_batch(int first, int n, int envsel)
         struct machine *a = random_machine(&env, &prog, (uint64_t)k, org);
         env.jit = 1;
         struct machine *b = random_machine(&env, &prog, (uint64_t)k, org);
+        if (cap && b->cpu.jit)
+            jit_set_capacity(b->cpu.jit, cap);
         char tag[64];
         snprintf(tag, sizeof tag, "program %d (env %d)", k, envsel >= 0 ? envsel : k % 3);
         enum cpu_exit ex = run_both(a, b, (k & 1) ? (uint64_t)k + 77 : 0, tag);
@@ -583,6 +592,14 @@ static void random_batch(int first, int n, int envsel)
 START_TEST(test_random_programs)
 {
     random_batch(_i * 10, 10, -1);
+}
+END_TEST
+
+/* The code buffer empties every few blocks (its smallest size holds two):
+ * blocks compile again and the chain slots held meanwhile stay harmless. */
+START_TEST(test_code_buffer_full)
+{
+    random_batch_cap(2000 + _i * 10, 10, -1, 1);
 }
 END_TEST
 
@@ -1437,6 +1454,7 @@ Suite *jit_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_random_programs, 0, 16);
     tcase_add_loop_test(tc, test_random_programs_stack16, 0, 4);
+    tcase_add_loop_test(tc, test_code_buffer_full, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("flags");
     tcase_set_timeout(tc, 60);
