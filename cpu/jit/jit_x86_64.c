@@ -787,9 +787,10 @@ static void emit_adcsbb(struct em *e, int sbb)
     st(e, CPU(lf_op), RDX);                      /* cin: LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1 */
 }
 
-/* ebp = CF of the pending operation: in line for the 32-bit ADD, ADC,
- * SUB, SBB and logic kinds (as flags_cf_quick), else from C. */
-static void emit_cf_to_ebp(struct em *e)
+/* dst (a register calls keep: ebp or r15) = CF of the pending
+ * operation, 0 or 1: in line for the 32-bit ADD, ADC, SUB, SBB and logic
+ * kinds (as flags_cf_quick), else from C. */
+static void emit_cf_to(struct em *e, int dst)
 {
     static const struct { uint32_t kind; int32_t a, b; int cc; } k32[] = {
         { LF_ADD, CPU(lf_res), CPU(lf_op1), CC_B },    /* res < op1 */
@@ -806,18 +807,18 @@ static void emit_cf_to_ebp(struct em *e)
         ld(e, RCX, k32[k].a);
         mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, k32[k].b);    /* cmp ecx, [b] */
         b1(e, 0x0F); b1(e, 0x90 + (unsigned)k32[k].cc); b1(e, 0xC1);   /* setcc cl */
-        rr_op(e, 0, 0xB60F, RBP, RCX);                       /* movzx ebp, cl */
+        rr_op(e, 0, 0xB60F, dst, RCX);                       /* movzx dst, cl */
         done[nd++] = jmp32(e);
         patch(e, next, e->p);
     }
     b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);
     uint8_t *not_logic = jcc32(e, CC_NE);
-    rr_op(e, 0, 0x33, RBP, RBP);                             /* CF = 0 */
+    rr_op(e, 0, 0x33, dst, dst);                             /* CF = 0 */
     done[nd++] = jmp32(e);
     patch(e, not_logic, e->p);
     rr_op(e, 1, 0x8B, RDI, RBX);
     call_abs(e, (const void *)jit_cf);
-    rr_op(e, 0, 0x8B, RBP, RAX);
+    rr_op(e, 0, 0x8B, dst, RAX);
     for (int d = 0; d < nd; d++)
         patch(e, done[d], e->p);
 }
@@ -864,11 +865,6 @@ static void emit_shift(struct em *e, const struct form_args *f)
     lf_sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
 }
 
-/* INC/DEC keep CF: fold it into eflags unless it is already there. */
-static void jit_fold_cf(struct cpu *c)
-{
-    c->eflags = (c->eflags & ~FL_CF) | (flags_cf_quick(c) ? FL_CF : 0);
-}
 
 /* INC/DEC flags after the operation: a in ebp; CF folded first. */
 static void emit_incdec_flags(struct em *e, int dec)
@@ -880,39 +876,12 @@ static void emit_incdec_flags(struct em *e, int dec)
     uint8_t *s2 = jcc32(e, CC_E);
     rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_DEC);
     uint8_t *s3 = jcc32(e, CC_E);
-    /* CF of a 32-bit SUB/CMP, ADD or logic op in line, else in C */
-    ld(e, RAX, CPU(lf_op));
-    b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);
-    uint8_t *n1 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_op1));
-    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(lf_op2));     /* CF = op1 < op2 */
-    uint8_t *j1 = jmp32(e);
-    patch(e, n1, e->p);
-    b1(e, 0x3D); b4(e, LF_ADD | 2u << 4);
-    uint8_t *n2 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_res));
-    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(lf_op1));     /* CF = res < op1 */
-    uint8_t *j2 = jmp32(e);
-    patch(e, n2, e->p);
-    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);
-    uint8_t *n3 = jcc32(e, CC_NE);
-    rr_op(e, 0, 0x85, RSP, RSP);                              /* CF = 0 */
-    uint8_t *j3 = jmp32(e);
-    patch(e, n3, e->p);
-    rr_op(e, 1, 0x8B, RDI, RBX);
-    call_abs(e, (const void *)jit_fold_cf);
-    uint8_t *s4 = jmp32(e);
-    patch(e, j1, e->p);
-    patch(e, j2, e->p);
-    patch(e, j3, e->p);
-    b1(e, 0x0F); b1(e, 0x92); b1(e, 0xC1);                    /* setb cl */
-    rr_op(e, 0, 0xB60F, RCX, RCX);                            /* movzx ecx, cl */
+    emit_cf_to(e, R15);   /* r15 (the address) is free by now */
     mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* and [eflags], ~CF */
-    mem_op(e, 0, 0, 0x09, RCX, RBX, -1, 0, CPU(eflags));     /* or [eflags], ecx */
+    mem_op(e, 0, 0, 0x09, R15, RBX, -1, 0, CPU(eflags));     /* or [eflags], r15d */
     patch(e, s1, e->p);
     patch(e, s2, e->p);
     patch(e, s3, e->p);
-    patch(e, s4, e->p);
     st(e, CPU(lf_op1), RBP);
     mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
     st(e, CPU(lf_res), RCX);
@@ -1165,7 +1134,7 @@ static int emit_inline(struct em *e, uint32_t k)
         emit_mem_done(e, k);
         break;
     case FM_ADCSBB_RR: case FM_ADCSBB_RI:
-        emit_cf_to_ebp(e);
+        emit_cf_to(e, RBP);
         ld(e, RAX, GREG(f.a));
         if (fm == FM_ADCSBB_RR)
             ld(e, RCX, GREG(f.b));
@@ -1178,7 +1147,7 @@ static int emit_inline(struct em *e, uint32_t k)
         emit_ea(e, i);
         emit_read(e, k, i->seg, 4);
         rr_op(e, 1, 0x8B, R15, RAX);                 /* b (the address is no longer needed) */
-        emit_cf_to_ebp(e);
+        emit_cf_to(e, RBP);
         rr_op(e, 0, 0x8B, RCX, R15);
         ld(e, RAX, GREG(f.a));
         emit_adcsbb(e, f.op == 3);
