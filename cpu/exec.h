@@ -61,15 +61,18 @@ static inline uint32_t insn_ea(const struct cpu *c, const struct insn *i)
 #define SEGF_FAST_MASK 0x9Eu   /* P, S, code, expand-down, writable */
 #define SEGF_FAST      0x92u   /* present writable expand-up data */
 
-/* Sets *p to the host address of the access and returns 1 when the fast
- * path applies; a TLB tag match implies a host pointer (TLB_SLOW). */
-static inline int mem_fast(struct cpu *c, int sreg, uint32_t off, int size, int access, uint8_t **p)
+/* Sets *p to the host address of an n-byte access at sreg:off and returns
+ * 1 when the fast path applies: the segment test above, lin aligned to
+ * align + 1 (a power of two), all n bytes in one page; a TLB tag match
+ * implies a host pointer (TLB_SLOW). */
+static inline int mem_fast_n(struct cpu *c, int sreg, uint32_t off, uint32_t n, uint32_t align, int access,
+                             uint8_t **p)
 {
     const struct seg *s = &c->segs[sreg];
-    if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + (uint32_t)size - 1 > s->limit)
+    if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + n - 1 > s->limit)
         return 0;
     uint32_t lin = s->base + off;
-    if (lin & (uint32_t)(size - 1))
+    if ((lin & align) || (n > align + 1 && (lin & 0xFFF) > 0x1000u - n))
         return 0;
     const struct tlb_entry *e = &c->mmu.tlb[c->cpl == 3][access][(lin >> 12) & (TLB_SIZE - 1)];
     if (e->tag != (lin & ~0xFFFu))
@@ -77,6 +80,12 @@ static inline int mem_fast(struct cpu *c, int sreg, uint32_t off, int size, int 
     c->mmu.tlb_hits++;
     *p = e->host + (lin & 0xFFF);
     return 1;
+}
+
+/* An access of 1, 2 or 4 bytes, naturally aligned (so within a page). */
+static inline int mem_fast(struct cpu *c, int sreg, uint32_t off, int size, int access, uint8_t **p)
+{
+    return mem_fast_n(c, sreg, off, (uint32_t)size, (uint32_t)size - 1, access, p);
 }
 
 static inline uint32_t mem_read(struct cpu *c, int sreg, uint32_t off, int size)

@@ -716,15 +716,8 @@ struct f80 f80_rem(struct f80_env *e, struct f80 a, struct f80 b, int ieee, uint
 int f80_compare(struct f80_env *e, struct f80 a, struct f80 b, int quiet_cmp)
 {
     struct unp x, y;
-    if (f80_normal(a) && f80_normal(b)) {
-        int sa = f80_sign(a), sb = f80_sign(b);
-        if (sa != sb)
-            return sa ? F80_LT : F80_GT;
-        if (a.se == b.se && a.mant == b.mant)
-            return F80_EQ;
-        int gt = a.se != b.se ? (a.se & 0x7FFF) > (b.se & 0x7FFF) : a.mant > b.mant;
-        return gt ^ sa ? F80_GT : F80_LT;
-    }
+    if (f80_normal(a) && f80_normal(b))
+        return f80_order_normals(a, b);
     f80_unpack(a, &x);
     f80_unpack(b, &y);
     if (x.cls == U_BAD || y.cls == U_BAD) {

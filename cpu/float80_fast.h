@@ -185,12 +185,7 @@ F80F_INLINE int f80f_compare(struct f80 a, struct f80 b)
             return sa ? F80_LT : F80_GT;
         return -1;
     }
-    if (sa != sb)
-        return sa ? F80_LT : F80_GT;
-    if (a.se == b.se && a.mant == b.mant)
-        return F80_EQ;
-    int gt = a.se != b.se ? (a.se & 0x7FFF) > (b.se & 0x7FFF) : a.mant > b.mant;
-    return gt ^ sa ? F80_GT : F80_LT;
+    return f80_order_normals(a, b);
 }
 
 /* Loads of binary64/binary32 normals and zeros (no flags). */

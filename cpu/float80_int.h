@@ -148,4 +148,17 @@ int32_t f80_round(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_
 struct f80 f80_pack(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_t lo, int p);
 uint64_t f80_isqrt128(uint64_t nh, uint64_t nl, int *inexact, int *above);
 
+/* The order of two normals (F80_GT, F80_LT or F80_EQ): signs, then the
+ * exponents, then the significands. */
+static inline int f80_order_normals(struct f80 a, struct f80 b)
+{
+    int sa = f80_sign(a);
+    if (sa != f80_sign(b))
+        return sa ? F80_LT : F80_GT;
+    if (a.se == b.se && a.mant == b.mant)
+        return F80_EQ;
+    int gt = a.se != b.se ? (a.se & 0x7FFF) > (b.se & 0x7FFF) : a.mant > b.mant;
+    return gt ^ sa ? F80_GT : F80_LT;
+}
+
 #endif

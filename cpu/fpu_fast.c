@@ -84,18 +84,7 @@ F80F_INLINE void rec_mem(struct cpu *c, const struct insn *i, uint32_t off)
  * raise #AC, and the TLB entry covers all of it. 0: the general path. */
 F80F_INLINE int host(struct cpu *c, int sreg, uint32_t off, int n, int access, uint8_t **p)
 {
-    const struct seg *s = &c->segs[sreg];
-    if ((s->flags & SEGF_FAST_MASK) != SEGF_FAST || (uint64_t)off + (uint32_t)n - 1 > s->limit)
-        return 0;
-    uint32_t lin = s->base + off;
-    if ((lin & (n == 2 ? 1u : 3u)) || (lin & 0xFFF) > 0x1000u - (uint32_t)n)
-        return 0;
-    const struct tlb_entry *e = &c->mmu.tlb[c->cpl == 3][access][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag != (lin & ~0xFFFu))
-        return 0;
-    c->mmu.tlb_hits++;
-    *p = e->host + (lin & 0xFFF);
-    return 1;
+    return mem_fast_n(c, sreg, off, (uint32_t)n, n == 2 ? 1u : 3u, access, p);
 }
 
 F80F_INLINE uint64_t ld64(const uint8_t *p) { return pm_ld32(p) | (uint64_t)pm_ld32(p + 4) << 32; }
@@ -416,26 +405,19 @@ static void fldcw(struct cpu *c, const struct insn *i)
     f->fcw = cw;
 }
 
-/* FNSTCW / FNSTSW m16 (no wait, no FIP/FOP) */
-static void fnstcw(struct cpu *c, const struct insn *i)
+/* FNSTCW / FNSTSW m16 (no wait, no FIP/FOP): the word v to memory */
+static void store_word(struct cpu *c, const struct insn *i, uint16_t v)
 {
     uint8_t *p;
     if (SV_UNLIKELY(!ready(c) || !host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE, &p))) {
         op_fpu_esc(c, i);
         return;
     }
-    pm_st16(p, c->fpu.fcw);
+    pm_st16(p, v);
 }
 
-static void fnstsw_m(struct cpu *c, const struct insn *i)
-{
-    uint8_t *p;
-    if (SV_UNLIKELY(!ready(c) || !host(c, i->seg, insn_ea(c, i), 2, MMU_WRITE, &p))) {
-        op_fpu_esc(c, i);
-        return;
-    }
-    pm_st16(p, c->fpu.fsw);
-}
+static void fnstcw(struct cpu *c, const struct insn *i) { store_word(c, i, c->fpu.fcw); }
+static void fnstsw_m(struct cpu *c, const struct insn *i) { store_word(c, i, c->fpu.fsw); }
 
 static void fnstsw_ax(struct cpu *c, const struct insn *i)
 {
