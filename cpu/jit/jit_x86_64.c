@@ -701,71 +701,62 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target);
  * EFLAGS when nothing is pending; ZF/SF of any 32-bit result; else
  * cpu_cond(). Clobbers rax, rcx, rdx (and the caller-saved registers on the
  * cpu_cond path). */
+static void setcc_al(struct em *e, int cc)
+{
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+}
+
 static void emit_cond(struct em *e, int cc)
 {
+    /* the lazy kinds redone on the host: ecx = field a, then op ecx/cl with
+     * [b] (or with itself for the tests) */
+    static const struct { uint32_t kind; int32_t a, b; unsigned op; } redo[] = {
+        { LF_SUB | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x3B },  /* cmp ecx, [op2] */
+        { LF_LOGIC | 2u << 4, CPU(lf_res), 0, 0x85 },          /* test ecx, ecx: CF = OF = 0 */
+        { LF_ADD | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x03 },  /* add ecx, [op2] */
+        { LF_SUB, CPU(lf_op1), CPU(lf_op2), 0x3A },            /* cmp cl, [op2] */
+        { LF_LOGIC, CPU(lf_res), 0, 0x84 },                    /* test cl, cl */
+    };
     uint8_t *done[8];
     int nd = 0;
     ld(e, RAX, CPU(lf_op));
-    b1(e, 0x3D); b4(e, LF_SUB | 2u << 4);
-    uint8_t *n1 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_op1));
-    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, CPU(lf_op2));     /* cmp ecx, [op2] */
-    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);      /* setcc al */
-    done[nd++] = jmp32(e);
-    patch(e, n1, e->p);
-    b1(e, 0x3D); b4(e, LF_LOGIC | 2u << 4);
-    uint8_t *n2 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_res));
-    rr_op(e, 0, 0x85, RCX, RCX);
-    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
-    done[nd++] = jmp32(e);
-    patch(e, n2, e->p);
-    b1(e, 0x3D); b4(e, LF_ADD | 2u << 4);
-    uint8_t *n3 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_op1));
-    mem_op(e, 0, 0, 0x03, RCX, RBX, -1, 0, CPU(lf_op2));     /* add ecx, [op2] */
-    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
-    done[nd++] = jmp32(e);
-    patch(e, n3, e->p);
+    for (unsigned k = 0; k < sizeof(redo) / sizeof(redo[0]); k++) {
+        b1(e, 0x3D); b4(e, redo[k].kind);                     /* cmp eax, kind */
+        uint8_t *next = jcc32(e, CC_NE);
+        ld(e, RCX, redo[k].a);
+        if (redo[k].op == 0x85 || redo[k].op == 0x84)
+            rr_op(e, 0, redo[k].op, RCX, RCX);
+        else
+            mem_op(e, 0, 0, redo[k].op, RCX, RBX, -1, 0, redo[k].b);
+        setcc_al(e, cc);
+        done[nd++] = jmp32(e);
+        patch(e, next, e->p);
+    }
     if (cc >> 1 == 2 || cc >> 1 == 4) {                       /* ZF, SF of any 32-bit result */
         rr_op(e, 0, 0x8B, RDX, RAX);
         rr_op(e, 0, 0xC1, 5, RDX); b1(e, 4);                  /* shr edx, 4 */
         rr_op(e, 0, 0x83, 7, RDX); b1(e, 2);                  /* cmp edx, 2 */
-        uint8_t *n4 = jcc32(e, CC_NE);
+        uint8_t *next = jcc32(e, CC_NE);
         ld(e, RCX, CPU(lf_res));
         rr_op(e, 0, 0x85, RCX, RCX);
-        b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+        setcc_al(e, cc);
         done[nd++] = jmp32(e);
-        patch(e, n4, e->p);
+        patch(e, next, e->p);
     }
-    b1(e, 0x3D); b4(e, LF_SUB);                               /* byte CMP/SUB */
-    uint8_t *n6 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_op1));
-    mem_op(e, 0, 0, 0x3A, RCX, RBX, -1, 0, CPU(lf_op2));     /* cmp cl, [op2] */
-    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
-    done[nd++] = jmp32(e);
-    patch(e, n6, e->p);
-    b1(e, 0x3D); b4(e, LF_LOGIC);                             /* byte logic/TEST */
-    uint8_t *n7 = jcc32(e, CC_NE);
-    ld(e, RCX, CPU(lf_res));
-    b1(e, 0x84); b1(e, 0xC9);                                 /* test cl, cl */
-    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
-    done[nd++] = jmp32(e);
-    patch(e, n7, e->p);
     rr_op(e, 0, 0x85, RAX, RAX);                              /* LF_NONE: EFLAGS as they are */
-    uint8_t *n5 = jcc32(e, CC_NE);
+    uint8_t *next = jcc32(e, CC_NE);
     ld(e, RCX, CPU(eflags));
     rr_op(e, 0, 0x81, 4, RCX); b4(e, FL_ARITH);               /* only CF PF AF ZF SF OF reach the host */
     b1(e, 0x51);                                              /* push rcx */
     b1(e, 0x9D);                                              /* popfq */
-    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
+    setcc_al(e, cc);
     done[nd++] = jmp32(e);
-    patch(e, n5, e->p);
+    patch(e, next, e->p);
     rr_op(e, 1, 0x8B, RDI, RBX);
     movi(e, RSI, (uint32_t)cc);
     call_abs(e, (const void *)cpu_cond);
     rr_op(e, 0, 0x85, RAX, RAX);
-    b1(e, 0x0F); b1(e, 0x95); b1(e, 0xC0);                    /* setne al */
+    setcc_al(e, CC_NE);                                       /* setne al */
     for (int d = 0; d < nd; d++)
         patch(e, done[d], e->p);
 }
