@@ -33,7 +33,7 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
  * r14 = this privilege's TLB, r15d = effective address, ebp = an operand
  * kept across a slow-path call. */
 
-enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_HANDLER };
+enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER };   /* KEEP: host flags kept */
 struct stub {
     uint8_t kind, seg, size, npatch;
     uint32_t k;           /* instruction index in the block */
@@ -59,6 +59,14 @@ struct em {
     uint8_t *raw_patch[BLOCK_MAX * 2];  /* jumps to the epilogue proper */
     int64_t last_target;           /* fixed target of the inline JMP/CALL ending the block, or -1 */
     int flags_dead;                /* the instruction being emitted need not record its lazy flags */
+    /* What the emitter knows about the flags when instruction k starts
+     * (kept in *_in, the state being built in the other two):
+     * kind: lf_op as stored by an inline form earlier in the block with
+     * nothing since that could change the lazy flags (-1: unknown);
+     * host: the host's arithmetic flags are the guest's, left by the
+     * previous instruction's host operation (a 32-bit or byte ALU op). */
+    int kind, kind_in, host, host_in;
+    int want_host;                 /* the next instruction reads a condition */
     int nraw;
 };
 
@@ -442,8 +450,14 @@ static void emit_mem_done(struct em *e, uint32_t k)
 {
     if (k + 1 == e->b->n)
         return;   /* the loop checks between blocks */
-    mem_op(e, 0, 0, 0x80, 7, RSP, -1, 0, 0); b1(e, 0);   /* cmp byte [rsp], 0 */
-    add_stub(e, ST_CHECK, k, jcc32(e, CC_NE), 0, 0);
+    if (e->host && e->want_host) {   /* the host flags are the guest's: keep them */
+        mem_op(e, 0, 0, 0xB60F, RCX, RSP, -1, 0, 0);     /* movzx ecx, byte [rsp] */
+        b1(e, 0xE3); b1(e, 5);                           /* jrcxz over the jmp */
+        add_stub(e, ST_CHECK_KEEP, k, jmp32(e), 0, 0);
+    } else {
+        mem_op(e, 0, 0, 0x80, 7, RSP, -1, 0, 0); b1(e, 0);   /* cmp byte [rsp], 0 */
+        add_stub(e, ST_CHECK, k, jcc32(e, CC_NE), 0, 0);
+    }
     rejoin_here(e, e->nstubs - 1);
 }
 
@@ -468,6 +482,7 @@ static void set_flags(struct em *e, int kind, int ra, int rb, int rr)
     lf_st(e, CPU(lf_op2), rb);
     lf_st(e, CPU(lf_res), rr);
     lf_sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
+    e->kind = e->flags_dead ? -1 : (int)((uint32_t)kind | 2u << 4);
 }
 
 /* the x86 operation of ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP), as
@@ -480,7 +495,8 @@ static void alu_compute(struct em *e, int op)
 {
     rr_op(e, 0, 0x8B, RDX, RAX);                 /* mov edx, eax (a) */
     rr_op(e, 0, alu_host_op[op], RCX, RAX);      /* op eax, ecx */
-    set_flags(e, alu_kind[op], RDX, RCX, RAX);
+    set_flags(e, alu_kind[op], RDX, RCX, RAX);   /* (moves: the host flags stay) */
+    e->host = 1;
 }
 
 /* The same for bytes: eax = a, ecx = b (zero-extended); the flags record
@@ -488,12 +504,14 @@ static void alu_compute(struct em *e, int op)
 static void alu8_compute(struct em *e, int op)
 {
     rr_op(e, 0, 0x8B, RDX, RAX);                 /* edx = a */
-    rr_op(e, 0, alu_host_op[op], RCX, RAX);      /* op eax, ecx (32-bit, as the interpreter) */
+    rr_op(e, 0, alu_host_op[op] - 1, RCX, RAX);  /* op al, cl: the host flags are the byte's */
     rr_op(e, 0, 0xB60F, RSI, RAX);               /* esi = res & 0xFF (movzx esi, al) */
     st(e, CPU(lf_op1), RDX);
     st(e, CPU(lf_op2), RCX);
     st(e, CPU(lf_res), RSI);
     sti(e, CPU(lf_op), (uint32_t)alu_kind[op]);
+    e->kind = alu_kind[op];
+    e->host = 1;
 }
 
 /* ---- the inline forms ---- */
@@ -761,6 +779,48 @@ static void emit_cond(struct em *e, int cc)
         patch(e, done[d], e->p);
 }
 
+/* The host's flags hold guest condition cc without asking the lazy kind
+ * at run time: the previous instruction left them (host_ok: nothing was
+ * emitted since), or the kind stored earlier in the block is known and is
+ * one emit_cond redoes. 0: emit_cond() is needed. Clobbers rcx. */
+static int cond_flags(struct em *e, int cc, int host_ok)
+{
+    if (host_ok && e->host_in)
+        return 1;
+    for (unsigned k = 0; e->kind_in >= 0 && k < 5; k++) {
+        static const struct { uint32_t kind; int32_t a, b; unsigned op; } redo[] = {
+            { LF_SUB | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x3B },
+            { LF_LOGIC | 2u << 4, CPU(lf_res), 0, 0x85 },
+            { LF_ADD | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x03 },
+            { LF_SUB, CPU(lf_op1), CPU(lf_op2), 0x3A },
+            { LF_LOGIC, CPU(lf_res), 0, 0x84 },
+        };
+        if ((uint32_t)e->kind_in != redo[k].kind)
+            continue;
+        ld(e, RCX, redo[k].a);
+        if (redo[k].op == 0x85 || redo[k].op == 0x84)
+            rr_op(e, 0, redo[k].op, RCX, RCX);
+        else
+            mem_op(e, 0, 0, redo[k].op, RCX, RBX, -1, 0, redo[k].b);
+        return 1;
+    }
+    if (e->kind_in >= 0 && e->kind_in >> 4 == 2 && (cc >> 1 == 2 || cc >> 1 == 4)) {
+        ld(e, RCX, CPU(lf_res));                  /* ZF, SF of a 32-bit result */
+        rr_op(e, 0, 0x85, RCX, RCX);
+        return 1;
+    }
+    return 0;
+}
+
+/* al = guest condition cc (0/1); host_ok as for cond_flags(). */
+static void cond_al(struct em *e, int cc, int host_ok)
+{
+    if (cond_flags(e, cc, host_ok))
+        setcc_al(e, cc);
+    else
+        emit_cond(e, cc);
+}
+
 /* CF of the pending operation (ADC/SBB carry in). */
 static uint32_t jit_cf(struct cpu *c) { return (uint32_t)flags_cf_quick(c); }
 
@@ -830,9 +890,14 @@ static void emit_imul(struct em *e, int dst)
 static void emit_jcc(struct em *e, uint32_t k, int cc)
 {
     uint32_t target = e->eip[k + 1] + e->insns[k].imm;
-    emit_cond(e, cc);
-    b1(e, 0x84); b1(e, 0xC0);                    /* test al, al */
-    uint8_t *taken = jcc32(e, CC_NE);
+    uint8_t *taken;
+    if (cond_flags(e, cc, 1)) {
+        taken = jcc32(e, cc);
+    } else {
+        emit_cond(e, cc);
+        b1(e, 0x84); b1(e, 0xC0);                /* test al, al */
+        taken = jcc32(e, CC_NE);
+    }
     sti(e, CPU(eip), e->eip[k + 1]);
     chain_exit(e, k, e->eip[k + 1]);
     patch(e, taken, e->p);
@@ -854,6 +919,7 @@ static void emit_shift(struct em *e, const struct form_args *f)
     lf_st(e, CPU(lf_res), RAX);
     lf_sti(e, CPU(lf_op2), f->imm);
     lf_sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
+    e->kind = e->flags_dead ? -1 : (int)((uint32_t)kinds[f->op] | 2u << 4);
 }
 
 
@@ -878,6 +944,7 @@ static void emit_incdec_flags(struct em *e, int dec)
     st(e, CPU(lf_res), RCX);
     sti(e, CPU(lf_op2), 1);
     sti(e, CPU(lf_op), (uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
+    e->kind = (int)((uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
 }
 
 static void emit_incdec(struct em *e, const struct form_args *f)
@@ -1103,7 +1170,7 @@ static int emit_inline(struct em *e, uint32_t k)
             ld(e, RAX, GREG(f.b));
         }
         rr_op(e, 0, 0x8B, RBP, RAX);                 /* the value, over the condition */
-        emit_cond(e, f.cc);
+        cond_al(e, f.cc, fm == FM_CMOV_RR);
         b1(e, 0x84); b1(e, 0xC0);                    /* test al, al */
         {
             uint8_t *skip = jcc32(e, CC_E);
@@ -1114,12 +1181,12 @@ static int emit_inline(struct em *e, uint32_t k)
             emit_mem_done(e, k);
         break;
     case FM_SETCC_R:
-        emit_cond(e, f.cc);
+        cond_al(e, f.cc, 1);
         mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));   /* mov [reg8], al */
         break;
     case FM_SETCC_M:
         emit_ea(e, i);
-        emit_cond(e, f.cc);
+        cond_al(e, f.cc, 0);
         rr_op(e, 0, 0xB60F, RDI, RAX);               /* movzx edi, al */
         emit_write(e, k, i->seg, 1);
         emit_mem_done(e, k);
@@ -1286,6 +1353,17 @@ static int emit_inline(struct em *e, uint32_t k)
         return 0;
     }
     e->flags_dead = 0;
+    switch (fm) {   /* the forms that leave the lazy flags as they were */
+    case FM_MOV_RR: case FM_MOV_RI: case FM_MOV_RM: case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_R8M:
+    case FM_MOV_M8R: case FM_MOVZX_RM8: case FM_MOVZX_RM16: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
+    case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_PUSH: case FM_POP: case FM_GRP3_NOT:
+    case FM_CMOV_RR: case FM_CMOV_RM: case FM_SETCC_R: case FM_SETCC_M: case FM_MOV_EAX_MOFFS:
+    case FM_MOV_MOFFS_EAX:
+        e->kind = e->kind_in;
+        break;
+    default:
+        break;
+    }
     return fm == FM_JCC ? 3 : (fm == FM_JMP || fm == FM_CALL || fm == FM_RET) ? 2 : 1;
 }
 
@@ -1319,10 +1397,18 @@ static void emit_stub(struct em *e, struct stub *s)
             rr_op(e, 0, 0x8B, RAX, RBP);
         mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 1);  /* mov byte [rsp], 1 */
         break;
-    case ST_CHECK:
+    case ST_CHECK: case ST_CHECK_KEEP:
+        if (s->kind == ST_CHECK_KEEP) {
+            b1(e, 0x9C);                             /* pushfq */
+            b1(e, 0x5D);                             /* pop rbp */
+        }
         mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 0);  /* mov byte [rsp], 0 */
         sti(e, CPU(eip), e->eip[k + 1]);
         check_dirty(e, k);
+        if (s->kind == ST_CHECK_KEEP) {
+            b1(e, 0x55);                             /* push rbp */
+            b1(e, 0x9D);                             /* popfq */
+        }
         break;
     case ST_HANDLER:
         set_fault_state(e, k);
@@ -1556,7 +1642,19 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     block_entry(e, idx, eip0);
     int r = 0;
     e->last_target = -1;
+    e->kind = -1;
+    e->host = 0;
     for (uint32_t k = 0; k < b->n; k++) {
+        e->kind_in = e->kind;
+        e->host_in = e->host;
+        e->kind = -1;
+        e->host = 0;
+        e->want_host = 0;
+        if (k + 1 < b->n) {
+            struct form_args nf = { 0, 0, 0, 1, 0, 0 };
+            enum form nfm = pick_form(&insns[k + 1], &nf);
+            e->want_host = nfm == FM_JCC || nfm == FM_CMOV_RR || nfm == FM_SETCC_R;
+        }
         r = emit_inline(e, k);
         if (!r)
             call_handler(e, k);
