@@ -65,6 +65,7 @@ void block_cache_flush(struct cpu *c)
     bc->blocks[BC_DEAD].dead = 1;
     bc->cur = -1;
     bc->kill_gen++;
+    c->block_flushes++;
 }
 
 int block_cache_init(struct cpu *c)

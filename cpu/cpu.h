@@ -141,6 +141,7 @@ struct cpu {
     int64_t jit_fastlim[6];       /* per segment: its limit when the memory fast path may use it
                                      (cpu/exec.h SEGF_FAST), else -1; kept by jit_sync */
     uint64_t blocks_run, block_hits, block_misses;
+    uint64_t block_flushes;       /* times the block cache was emptied whole (--stats) */
     uint32_t cpuid_family;        /* 6 = i686 */
     int exc_vector, exc_errcode;  /* the exception cpu_exception() is raising */
     int exc_prev;                 /* vector being delivered when in_exception */

@@ -51,6 +51,7 @@ static void print_stats(struct pc *pc, enum runloop_exit why, double host_s)
             (unsigned long long)c->blocks_run, lookups ? 100.0 * (double)c->block_hits / (double)lookups : 0.0,
             (unsigned long long)c->block_misses, (unsigned long long)c->mmu.tlb_hits,
             (unsigned long long)c->mmu.tlb_misses, tlb ? 100.0 * (double)c->mmu.tlb_hits / (double)tlb : 0.0);
+    fprintf(stderr, "softvisor: stats: block cache flushes: %llu\n", (unsigned long long)c->block_flushes);
     if (c->jit)
         fprintf(stderr, "softvisor: stats: jit: %llu blocks compiled, %llu KiB of code in use\n",
                 (unsigned long long)jit_blocks_compiled(c->jit), (unsigned long long)(jit_bytes_used(c->jit) >> 10));

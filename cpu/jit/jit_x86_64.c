@@ -382,6 +382,17 @@ static void call_handler(struct em *e, uint32_t k)
 /* r15d = the effective address (32-bit addressing). */
 static void emit_ea(struct em *e, const struct insn *i)
 {
+    if (i->base != NOREG && i->index != NOREG) {   /* lea r15d, [base + index << scale + disp] */
+        ld(e, R15, GREG(i->base));
+        ld(e, RAX, GREG(i->index));
+        mem_op(e, 0, 0, 0x8D, R15, R15, RAX, i->scale, (int32_t)i->disp);
+        return;
+    }
+    if (i->base != NOREG && i->disp) {             /* lea r15d, [base + disp] */
+        ld(e, R15, GREG(i->base));
+        mem_op(e, 0, 0, 0x8D, R15, R15, -1, 0, (int32_t)i->disp);
+        return;
+    }
     movi(e, R15, i->disp);
     if (i->base != NOREG)
         mem_op(e, 0, 0, 0x03, R15, RBX, -1, 0, GREG(i->base));   /* add r15d, [reg] */
@@ -404,10 +415,10 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     add_stub(e, kind, k, jcc32(e, CC_G), seg, size);                /* signed: -1 = never */
     rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
     mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
+    _Static_assert(sizeof(struct tlb_entry) == 16, "the index below scales by 16");
     rr_op(e, 0, 0x8B, RCX, RAX);                                    /* mov ecx, eax */
-    rr_op(e, 0, 0xC1, 5, RCX); b1(e, 12);                           /* shr ecx, 12 */
-    rr_op(e, 0, 0x81, 4, RCX); b4(e, TLB_SIZE - 1);                 /* and ecx, TLB_SIZE - 1 */
-    rr_op(e, 0, 0xC1, 4, RCX); b1(e, 4);                            /* shl ecx, 4 */
+    rr_op(e, 0, 0xC1, 5, RCX); b1(e, 8);                            /* shr ecx, 8 */
+    rr_op(e, 0, 0x81, 4, RCX); b4(e, (TLB_SIZE - 1) << 4);          /* and ecx, (TLB_SIZE - 1) << 4 */
     /* the page of the access's last byte against the tag of its first:
      * one compare also sends page-crossing accesses (misaligned ones are
      * fine otherwise: jit_sync rules out #AC) to the slow path */
@@ -926,6 +937,13 @@ static void emit_shift(struct em *e, const struct form_args *f)
 /* INC/DEC flags after the operation: a in ebp; CF folded first. */
 static void emit_incdec_flags(struct em *e, int dec)
 {
+    unsigned known = e->kind_in >= 0 ? (unsigned)e->kind_in & 0xF : 16;
+    if (known == LF_NONE || known == LF_INC || known == LF_DEC)
+        goto fold_done;   /* CF is in EFLAGS already */
+    if (known == LF_LOGIC && (unsigned)e->kind_in >> 4 == 2) {
+        mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* CF = 0 */
+        goto fold_done;
+    }
     ld(e, RAX, CPU(lf_op));
     rr_op(e, 0, 0x83, 4, RAX); b1(e, 0xF);               /* and eax, 15 */
     uint8_t *s1 = jcc32(e, CC_E);
@@ -939,6 +957,7 @@ static void emit_incdec_flags(struct em *e, int dec)
     patch(e, s1, e->p);
     patch(e, s2, e->p);
     patch(e, s3, e->p);
+fold_done:
     st(e, CPU(lf_op1), RBP);
     mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
     st(e, CPU(lf_res), RCX);
@@ -952,7 +971,8 @@ static void emit_incdec(struct em *e, const struct form_args *f)
     ld(e, RBP, GREG(f->a));
     mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, f->op ? -1 : 1);
     st(e, GREG(f->a), RCX);
-    emit_incdec_flags(e, f->op);
+    if (!e->flags_dead)
+        emit_incdec_flags(e, f->op);
 }
 
 /* Whether the lazy flags instruction k leaves are overwritten before
@@ -996,7 +1016,7 @@ static int emit_inline(struct em *e, uint32_t k)
     /* register forms only: after a memory access the block may be left
      * (a slow path's page-written/exit check), and then the flags count */
     if (fm == FM_ALU_RR || fm == FM_ALU_RI || fm == FM_SHIFT || fm == FM_SHIFT_CL || fm == FM_IMUL_RR ||
-        fm == FM_IMUL_RRI)
+        fm == FM_IMUL_RRI || fm == FM_INCDEC)
         e->flags_dead = flags_dead_after(e, k);
     switch (fm) {
     case FM_MOV_RR:
@@ -1726,9 +1746,12 @@ void jit_free(struct jit *j)
 {
     if (!j)
         return;
-    munmap(j->mem, JIT_MEM);
-    if (j->perf_map)
+    if (j->perf_map) {
         fclose(j->perf_map);
+        FILE *d = fopen("/tmp/jit-dump.bin", "wb");
+        if (d) { fwrite(j->mem, 1, j->used, d); fclose(d); }
+    }
+    munmap(j->mem, JIT_MEM);
     free(j->slots);
     free(j->table);
     free(j->em);
