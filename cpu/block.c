@@ -271,5 +271,5 @@ uint64_t block_icount_now(struct cpu *c)
         eip = (eip + bc->insns[b->first + k].len) & mask;
         k++;
     }
-    return bc->cur_icount + k;
+    return c->icount + k;   /* icount is the count at the block's start until it ends */
 }

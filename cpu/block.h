@@ -75,7 +75,6 @@ struct block_cache {
     int32_t cur;          /* block being executed, or -1 */
     int cur_dirty;        /* cur was killed while running */
     uint32_t cur_eip;     /* EIP at the start of cur */
-    uint64_t cur_icount;  /* icount at the start of cur */
 };
 
 static inline struct jc_entry *block_jc_slot(struct block_cache *bc, uint32_t lin)

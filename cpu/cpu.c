@@ -304,6 +304,7 @@ static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
     if (*pending)   /* right whatever ran in between: the slot is checked against EIP */
         jit_fill_slot(c, *pending, b);
     jit_fill_slot(c, jit_table_slot(c->jit, c->eip), b);
+    c->blocks->cur_dirty = 0;   /* (compiled blocks chain on only while no block dies) */
     *pending = b->jit(c);
     int32_t last = c->blocks->cur;
     c->blocks->cur = -1;
@@ -328,7 +329,6 @@ static int32_t run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n,
     bc->cur = idx;
     bc->cur_dirty = 0;
     bc->cur_eip = eip;
-    bc->cur_icount = ic0;
     c->blocks_run++;
     do {
         uint32_t next = (eip + i->len) & mask;

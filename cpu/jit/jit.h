@@ -25,8 +25,10 @@ struct jit;
  * budget allows it and that no single-stepping is asked for), and then,
  * while nothing needs the execution loop, the compiled blocks that follow
  * (chaining, see struct jit_slot). It keeps the block-cache bookkeeping
- * (cur, cur_eip, cur_icount, blocks_run) and c->icount as run_block()
- * does, stops after the instruction that wrote the running block's page or
+ * (cur, cur_eip, blocks_run) and c->icount as run_block() does (icount is
+ * the count at the start of the running block until it ends; cur_dirty is
+ * cleared by the caller: a block dies only with a new generation, so no
+ * chained block starts after one), stops after the instruction that wrote the running block's page or
  * asked for an exit, and leaves c->eip at the next EIP. Faults unwind
  * through cpu_exception() like the interpreter's. Returns a chain slot to
  * fill (the exit it left by found no valid successor), or NULL. */

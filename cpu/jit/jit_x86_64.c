@@ -492,7 +492,8 @@ static void set_flags(struct em *e, int kind, int ra, int rb, int rr)
     lf_st(e, CPU(lf_op1), ra);
     lf_st(e, CPU(lf_op2), rb);
     lf_st(e, CPU(lf_res), rr);
-    lf_sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
+    if (e->kind_in != (int)((uint32_t)kind | 2u << 4))   /* else it is there already */
+        lf_sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
     e->kind = e->flags_dead ? -1 : (int)((uint32_t)kind | 2u << 4);
 }
 
@@ -520,7 +521,8 @@ static void alu8_compute(struct em *e, int op)
     st(e, CPU(lf_op1), RDX);
     st(e, CPU(lf_op2), RCX);
     st(e, CPU(lf_res), RSI);
-    sti(e, CPU(lf_op), (uint32_t)alu_kind[op]);
+    if (e->kind_in != alu_kind[op])
+        sti(e, CPU(lf_op), (uint32_t)alu_kind[op]);
     e->kind = alu_kind[op];
     e->host = 1;
 }
@@ -1477,24 +1479,23 @@ static void prologue(struct em *e)
     mem_op(e, 1, 0, 0x8B, R12, RBX, -1, 0, CPU(blocks));   /* mov r12, [rbx + blocks] */
     rr_op(e, 0, 0x33, R13, R13);
     load_tlb_base(e);
+    /* [rsp]: a slow path ran (emit_mem_done). Chained blocks do not clear
+     * it: one left set by a block's last instruction costs a check. */
+    mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 0);      /* mov byte [rsp], 0 */
 }
 
 /* Where chained blocks come in: the bookkeeping run_block() does. */
 static void block_entry(struct em *e, int32_t idx, uint32_t eip0)
 {
     mem_op(e, 0, 0, 0xC7, 0, R12, -1, 0, BC(cur)); b4(e, (uint32_t)idx);
-    mem_op(e, 0, 0, 0xC7, 0, R12, -1, 0, BC(cur_dirty)); b4(e, 0);
     mem_op(e, 0, 0, 0xC7, 0, R12, -1, 0, BC(cur_eip)); b4(e, eip0);
-    mem_op(e, 1, 0, 0x8B, RAX, RBX, -1, 0, CPU(icount));
-    mem_op(e, 1, 0, 0x89, RAX, R12, -1, 0, BC(cur_icount));
     mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(blocks_run));  /* inc qword */
-    mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 0);      /* mov byte [rsp], 0 */
 }
 
 static void epilogue(struct em *e)
 {
-    e->count_exit = e->p;                        /* icount = cur_icount + eax */
-    mem_op(e, 1, 0, 0x03, RAX, R12, -1, 0, BC(cur_icount));
+    e->count_exit = e->p;                        /* icount += eax */
+    mem_op(e, 1, 0, 0x03, RAX, RBX, -1, 0, CPU(icount));
     mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
     rr_op(e, 0, 0x33, RAX, RAX);                 /* no slot */
     e->epilogue = e->p;
@@ -1517,7 +1518,7 @@ static void epilogue(struct em *e)
  * is followed by jit_sync(), so jit_gen and jit_attn are current here. */
 static void emit_chain_check(struct em *e, struct jit_slot *table)
 {
-    mem_op(e, 1, 0, 0x03, RAX, R12, -1, 0, BC(cur_icount));
+    mem_op(e, 1, 0, 0x03, RAX, RBX, -1, 0, CPU(icount));
     mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
     mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_attn)); b1(e, 0);   /* cmp byte [attn], 0 */
     uint8_t *to_loop1 = jcc32(e, CC_NE);
@@ -1569,12 +1570,13 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
  * and the target's n fits the budget, a jump straight to the target's
  * code. Fixed-size encodings, so that jit_patch_direct() finds the fields:
  * the generation's imm32 at `direct`, n's disp32 at direct + 13, the
- * jump's rel32 at direct + 38. */
+ * jump's rel32 at direct + 45. */
 static uint8_t *direct_exit(struct em *e, uint32_t k, uint8_t **slow)
 {
-    mem_op(e, 1, 0, 0x8B, RAX, R12, -1, 0, BC(cur_icount));
+    /* icount is stored only on the way to the target: the slow ways add
+     * k + 1 themselves (chain_check) */
+    mem_op(e, 1, 0, 0x8B, RAX, RBX, -1, 0, CPU(icount));
     rr_op(e, 1, 0x81, 0, RAX); b4(e, k + 1);                          /* add rax, k + 1 */
-    mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
     mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_attn)); b1(e, 0);   /* cmp byte [attn], 0 */
     slow[0] = jcc32(e, CC_NE);
     b1(e, 0x81); b1(e, 0xBB); b4(e, (uint32_t)CPU(jit_gen));          /* cmp dword [rbx + gen], imm32 */
@@ -1584,9 +1586,10 @@ static uint8_t *direct_exit(struct em *e, uint32_t k, uint8_t **slow)
     b1(e, 0x48); b1(e, 0x8D); b1(e, 0x88); b4(e, 0);                  /* lea rcx, [rax + n] */
     b1(e, 0x48); b1(e, 0x3B); b1(e, 0x8B); b4(e, (uint32_t)CPU(jit_end));   /* cmp rcx, [rbx + end] */
     slow[2] = jcc32(e, CC_A);
+    b1(e, 0x48); b1(e, 0x89); b1(e, 0x83); b4(e, (uint32_t)CPU(icount));      /* mov [rbx + icount], rax */
     b1(e, 0x48); b1(e, 0xFF); b1(e, 0x83); b4(e, (uint32_t)CPU(block_hits));  /* inc qword */
     b1(e, 0xE9); b4(e, 0);                                             /* jmp target */
-    if (!e->overflow && (e->p - at != 42))
+    if (!e->overflow && (e->p - at != 49))
         e->overflow = 1;   /* the layout jit_patch_direct() relies on */
     return at;
 }
@@ -1594,10 +1597,10 @@ static uint8_t *direct_exit(struct em *e, uint32_t k, uint8_t **slow)
 void jit_patch_direct(struct jit_slot *sl)
 {
     uint8_t *at = sl->direct;
-    int32_t rel = (int32_t)((uint8_t *)sl->code - (at + 42));
+    int32_t rel = (int32_t)((uint8_t *)sl->code - (at + 49));
     memcpy(at, &sl->gen, 4);
     memcpy(at + 13, &sl->n, 4);
-    memcpy(at + 38, &rel, 4);
+    memcpy(at + 45, &rel, 4);
 }
 
 /* A block exit that may go straight on to the next compiled block: k + 1
