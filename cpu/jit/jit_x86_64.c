@@ -1550,9 +1550,18 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     uint8_t *fill1 = jcc32(e, CC_NE);
     mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
-    uint8_t *back = jcc32(e, CC_E);
-    patch(e, back, found);
+    uint8_t *fill2 = jcc32(e, CC_NE);
+    /* found in the table; but an exit whose direct jump goes to this EIP
+     * goes back to the loop once, which fills its slot and patches the
+     * jump, rather than coming here every time */
+    mem_op(e, 1, 0, 0x83, 7, R8, -1, 0, SLOT(direct)); b1(e, 0);     /* cmp qword [r8 + direct], 0 */
+    uint8_t *back1 = jcc32(e, CC_E);
+    patch(e, back1, found);
+    mem_op(e, 0, 0, 0x3B, RCX, R8, -1, 0, SLOT(direct_eip));
+    uint8_t *back2 = jcc32(e, CC_NE);
+    patch(e, back2, found);
     patch(e, fill1, e->p);
+    patch(e, fill2, e->p);
     rr_op(e, 1, 0x8B, RDX, R8);                                      /* fill the exit's slot */
     movi(e, RAX, 1);
     b1(e, 0xC3);
