@@ -44,6 +44,7 @@ struct block {
     uint32_t first;       /* index of the first instruction in insns[] */
     uint32_t runs;        /* times run by the interpreter (cpu/jit/jit.h JIT_HOT) */
     uint32_t jit_eip;     /* the EIP jit was compiled for */
+    uint8_t jit_flat;     /* and cpu->jit_flat then: the code holds only while it is the same */
     jit_block_fn *jit;    /* compiled code, or NULL */
     void *jit_entry;      /* where chained compiled blocks jump in */
 };

@@ -197,22 +197,24 @@ static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
 {
     struct block_cache *bc = c->blocks;
     int32_t idx = (int32_t)(b - bc->blocks);
+    jit_sync(c);
     b->jit_eip = c->eip;
-    b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, &b->jit_entry);
+    b->jit_flat = c->jit_flat;
+    b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, b->jit_flat, &b->jit_entry);
     if (!b->jit) {
         for (int k = 0; k < bc->nblocks; k++) {
             bc->blocks[k].jit = NULL;
             bc->blocks[k].runs = 0;   /* hot ones compile again */
         }
         jit_reset(c->jit);
-        b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, &b->jit_entry);
+        b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, b->jit_flat, &b->jit_entry);
     }
 }
 
 static int jit_keys_equal(const struct jit_keys *a, const struct jit_keys *b)
 {
     return a->epoch == b->epoch && a->kill == b->kill && a->cs_base == b->cs_base &&
-           a->cs_limit == b->cs_limit && a->cs_flags == b->cs_flags && a->cpl == b->cpl;
+           a->cs_limit == b->cs_limit && a->cs_flags == b->cs_flags && a->cpl == b->cpl && a->flat == b->flat;
 }
 
 /* A generation number stands for one set of keys for good, so going back
@@ -221,7 +223,7 @@ static int jit_keys_equal(const struct jit_keys *a, const struct jit_keys *b)
 static void jit_sync_keys(struct cpu *c)
 {
     const struct seg *cs = &c->segs[S_CS];
-    struct jit_keys now = { c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit, cs->flags, c->cpl, 0, 0 };
+    struct jit_keys now = { c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit, cs->flags, c->cpl, c->jit_flat, 0 };
     if (jit_keys_equal(&now, &c->jit_keys))
         return;
     unsigned k = 0;
@@ -258,7 +260,6 @@ static void jit_sync_attn(struct cpu *c)
 
 void jit_sync(struct cpu *c)
 {
-    jit_sync_keys(c);
     /* the fast path: limits of usable segments; none while alignment
      * checking is on (it handles misaligned accesses within a page) */
     int ac = c->cpl == 3 && (c->cr0 & CR0_AM) && (c->eflags & FL_AC);
@@ -266,6 +267,10 @@ void jit_sync(struct cpu *c)
         const struct seg *sg = &c->segs[r];
         c->jit_fastlim[r] = !ac && (sg->flags & SEGF_FAST_MASK) == SEGF_FAST ? (int64_t)sg->limit : -1;
     }
+    c->jit_flat = c->jit_fastlim[S_DS] == 0xFFFFFFFF && c->jit_fastlim[S_ES] == 0xFFFFFFFF &&
+                  c->jit_fastlim[S_SS] == 0xFFFFFFFF && !c->segs[S_DS].base && !c->segs[S_ES].base &&
+                  !c->segs[S_SS].base && (c->segs[S_SS].flags & SEGF_DB);
+    jit_sync_keys(c);
     jit_sync_attn(c);
 }
 
@@ -301,6 +306,11 @@ static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
     if (b->jit_eip != c->eip)
         return 0;
     jit_sync(c);
+    if (b->jit_flat != c->jit_flat) {   /* compiled for other segments: again when hot */
+        b->jit = NULL;
+        b->runs = 0;
+        return 0;
+    }
     if (*pending)   /* right whatever ran in between: the slot is checked against EIP */
         jit_fill_slot(c, *pending, b);
     jit_fill_slot(c, jit_table_slot(c->jit, c->eip), b);

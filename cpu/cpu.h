@@ -131,7 +131,7 @@ struct cpu {
     struct jit_keys {             /* what chained compiled blocks depend on (cpu/jit/jit.h) */
         uint32_t epoch, kill, cs_base, cs_limit;
         uint16_t cs_flags;
-        uint8_t cpl, pad;
+        uint8_t cpl, flat;
         uint32_t gen;             /* the generation number given to these keys */
     } jit_keys, jit_recent[4];    /* the current keys; recent ones, to go back to */
     uint32_t jit_gen;             /* jit_keys.gen; numbers are never reused, 0 never used */
@@ -140,6 +140,8 @@ struct cpu {
     uint8_t jit_attn;             /* the execution loop must run before the next block */
     int64_t jit_fastlim[6];       /* per segment: its limit when the memory fast path may use it
                                      (cpu/exec.h SEGF_FAST), else -1; kept by jit_sync */
+    uint8_t jit_flat;             /* DS, ES, SS: base 0, limit 4 GiB - 1, usable by the fast path,
+                                     SS 32-bit; no #AC: compiled code may leave out their checks */
     uint64_t blocks_run, block_hits, block_misses;
     uint64_t block_flushes;       /* times the block cache was emptied whole (--stats) */
     uint32_t cpuid_family;        /* 6 = i686 */

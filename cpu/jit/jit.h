@@ -75,9 +75,11 @@ void jit_free(struct jit *j);
  * the code holds EIPs, so it may run only when EIP is eip0 again (an alias
  * of the page at another address runs interpreted). NULL when the code
  * buffer is full (the caller drops every block's code, jit_reset()s and
- * may try again). */
+ * may try again). flat: cpu->jit_flat, which the code then assumes (DS,
+ * ES and SS accesses skip the segment's base and limit, PUSH/POP the
+ * stack-size test): the caller runs it only while that holds. */
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
-                          uint32_t eip0, void **chain_entry);
+                          uint32_t eip0, int flat, void **chain_entry);
 void jit_reset(struct jit *j);         /* forget all code */
 /* Caps the code buffer at `bytes` (at least room for two blocks); for
  * tests, which make it empty itself often. */

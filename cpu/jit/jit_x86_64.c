@@ -67,6 +67,7 @@ struct em {
      * previous instruction's host operation (a 32-bit or byte ALU op). */
     int kind, kind_in, host, host_in;
     int want_host;                 /* the next instruction reads a condition */
+    int flat;                      /* cpu->jit_flat holds while the code runs */
     int nraw;
 };
 
@@ -194,7 +195,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, 1, k, { at }, NULL };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, k, { at }, NULL };
 }
 
 /* One more jump to the stub added last. */
@@ -314,11 +315,20 @@ static int handler_is_mem(const struct insn *i)
            (o >= 0x180 && o <= 0x18F);
 }
 
-/* After C code that may have changed what chaining depends on. */
-static void sync_after_call(struct em *e)
+
+/* After C code that may have changed what chaining depends on (after
+ * instruction k, not the block's last): leaves the block when it was
+ * compiled for flat segments and they are no longer. */
+static void sync_after_call(struct em *e, uint32_t k)
 {
     rr_op(e, 1, 0x8B, RDI, RBX);
     call_abs(e, (const void *)jit_sync);
+    if (e->flat) {
+        mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_flat)); b1(e, 0);   /* cmp byte [flat], 0 */
+        uint8_t *ok = jcc32(e, CC_NE);
+        exit_after(e, k);
+        patch(e, ok, e->p);
+    }
 }
 
 /* jit_sync_mem(), called only when something it looks at may have moved:
@@ -374,7 +384,7 @@ static void call_handler(struct em *e, uint32_t k)
     if (k + 1 < e->b->n)
         check_dirty(e, k);
     load_tlb_base(e);   /* the privilege may have changed, also for the blocks chained next */
-    sync_after_call(e);
+    sync_after_call(e, k);
 }
 
 /* ---- memory operands ---- */
@@ -410,11 +420,16 @@ static void emit_ea(struct em *e, const struct insn *i)
  * address in rax, or jumps to a stub of `kind`. Clobbers eax, ecx, edx. */
 static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, int kind)
 {
-    mem_op(e, 1, 0, 0x8D, RAX, R15, -1, 0, size - 1);               /* lea rax, [r15 + size - 1] */
-    mem_op(e, 1, 0, 0x3B, RAX, RBX, -1, 0, CPU(jit_fastlim) + 8 * seg);  /* cmp rax, [fastlim] */
-    add_stub(e, kind, k, jcc32(e, CC_G), seg, size);                /* signed: -1 = never */
-    rr_op(e, 0, 0x8B, RAX, R15);                                    /* mov eax, r15d */
-    mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));       /* add eax, [base] */
+    if (e->flat && (seg == S_DS || seg == S_ES || seg == S_SS)) {   /* base 0, no limit to check */
+        rr_op(e, 0, 0x8B, RAX, R15);                                /* mov eax, r15d */
+        add_stub(e, kind, k, NULL, seg, size);                      /* (the TLB miss jumps to it) */
+    } else {
+        mem_op(e, 1, 0, 0x8D, RAX, R15, -1, 0, size - 1);           /* lea rax, [r15 + size - 1] */
+        mem_op(e, 1, 0, 0x3B, RAX, RBX, -1, 0, CPU(jit_fastlim) + 8 * seg);  /* cmp rax, [fastlim] */
+        add_stub(e, kind, k, jcc32(e, CC_G), seg, size);            /* signed: -1 = never */
+        rr_op(e, 0, 0x8B, RAX, R15);                                /* mov eax, r15d */
+        mem_op(e, 0, 0, 0x03, RAX, RBX, -1, 0, SEG_F(seg, base));   /* add eax, [base] */
+    }
     _Static_assert(sizeof(struct tlb_entry) == 16, "the index below scales by 16");
     rr_op(e, 0, 0x8B, RCX, RAX);                                    /* mov ecx, eax */
     rr_op(e, 0, 0xC1, 5, RCX); b1(e, 8);                            /* shr ecx, 8 */
@@ -711,6 +726,8 @@ static int32_t reg8(int r) { return GREG(r & 3) + (r >= 4); }
 /* Guard: the stack is 32-bit (SS.B), else the handler runs. */
 static void guard_stack32(struct em *e, uint32_t k)
 {
+    if (e->flat)
+        return;   /* jit_flat includes SS.B */
     mem_op(e, 0, 0, 0xF7, 0, RBX, -1, 0, SEG_F(S_SS, flags));   /* test dword [ss.flags], DB */
     b4(e, SEGF_DB);
     add_stub(e, ST_HANDLER, k, jcc32(e, CC_E), 0, 0);
@@ -1441,7 +1458,7 @@ static void emit_stub(struct em *e, struct stub *s)
         if (k + 1 < e->b->n) {
             check_dirty(e, k);
             load_tlb_base(e);
-            sync_after_call(e);
+            sync_after_call(e, k);
         } else {
             exit_after(e, k);
             return;
@@ -1648,7 +1665,7 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target)
 }
 
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
-                          uint32_t eip0, void **chain_entry)
+                          uint32_t eip0, int flat, void **chain_entry)
 {
     if (j->used + JIT_BLOCK_MAX > j->limit || j->nslots + BLOCK_MAX * 2 > JIT_SLOTS)
         return NULL;
@@ -1659,6 +1676,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     e->overflow = 0;
     e->b = b;
     e->insns = insns;
+    e->flat = flat;
     e->nstubs = 0;
     e->nexit = 0;
     e->nraw = 0;

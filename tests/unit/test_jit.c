@@ -418,7 +418,12 @@ static void chunk_handler(struct gen *g)
 {
     struct as *a = g->a;
     int w = wreg(g), r = anyreg(g);
-    switch (rnd(g, 29)) {
+    switch (rnd(g, 30)) {
+    case 29: /* DS with base 0x1000 for a while: code compiled for flat segments must leave */
+        E(a, 0x1E, 0x6A, FSA | 3, 0x1F);                                        /* push ds; pop ds = FSA */
+        chunk_inline(g);
+        E(a, 0x1F);                                                             /* pop ds */
+        break;
     case 26: OPM(g, 6, 0, 0xFF); OPM(g, 0, 1, 0x8F); break;                  /* push [m]; pop [m] */
     case 28: E(a, 0x6A, rnd(g, 2) ? FSA | 3 : FSB | 3, 0x0F, 0xA1); break;       /* push sel; pop fs */
     case 27: E(a, 0x67, 0x8B, (uint8_t)(w << 3 | (rnd(g, 2) ? 7 : 4))); break;  /* mov r, [bx] / [si] (a16) */
@@ -1257,6 +1262,57 @@ START_TEST(test_cr3_invlpg)
 }
 END_TEST
 
+/* Code compiled while DS, ES and SS are flat leaves out their base and
+ * limit: LDS/LES (which do not end a block) loading a segment with base
+ * 0x1000 in the middle of a hot block, and back, must make it leave the
+ * block; and a segment load that ends a block (POP SS) must not let the
+ * next compiled block run on. Every ring, with and without paging. */
+START_TEST(test_segment_base_change)
+{
+    for (int which = 0; which < 3; which++)
+        for (int e = 0; e < 3; e++) {
+            if (which == 2 && e != 1)
+                continue;   /* SS = FSA (DPL 3): ring 3 only */
+            struct as prog = { .n = 0 };
+            struct as *a = &prog;
+            uint8_t pfx = which == 1 ? 0x26 : 0x90;                 /* ES: or a NOP */
+            E(a, 0xB9, 40, 0, 0, 0);                                /* mov ecx, 40 */
+            uint32_t loop = a->n;
+            if (which == 2)
+                E(a, 0x6A, FSA | 3, 0x17);                          /* push FSA; pop ss */
+            else
+                E(a, which ? 0xC4 : 0xC5, 0x96, 0, 1, 0, 0);        /* les/lds edx, [esi + 0x100] */
+            E(a, pfx, 0x8B, 0x06);                                  /* mov eax, [(es:)esi] */
+            E(a, 0x01, 0xC3);                                       /* add ebx, eax */
+            E(a, pfx, 0x89, 0x5E, 0x10);                            /* mov [(es:)esi + 16], ebx */
+            if (which == 2)
+                E(a, 0x8B, 0x44, 0x24, 0x08, 0x01, 0xC3, 0x6A, DATA3 | 3, 0x17);   /* [esp + 8]; ss back */
+            else
+                E(a, which ? 0xC4 : 0xC5, 0x96, 8, 1, 0, 0);        /* les/lds edx, [esi + 0x108] */
+            E(a, pfx, 0x8B, 0x46, 0x20, 0x01, 0xC3);                /* mov eax, [(es:)esi + 32]; add */
+            E(a, 0x49);                                             /* dec ecx */
+            jcc_back(a, 5, loop);
+            E(a, 0xF4);
+            struct pair p = pair_new(random_envs[e], &prog, CODE, NULL, 0);
+            for (int k = 0; k < 2; k++) {
+                struct machine *m = k ? p.b : p.a;
+                m->cpu.regs[R_ESI] = DATA;
+                m->cpu.regs[R_EBX] = 0;
+                for (uint32_t q = DATA; q < DATA + 0x2000; q += 4)
+                    phys_write(&m->pm, q, q * 0x9E3779B1u, 4);
+                uint32_t back = which ? m->cpu.segs[S_ES].sel : m->cpu.segs[S_DS].sel;
+                phys_write(&m->pm, DATA + 0x104, FSA | 3, 2);       /* far pointers: 0:FSA, */
+                phys_write(&m->pm, DATA + 0x10C, back, 2);          /* 0:the selector before, */
+                phys_write(&m->pm, DATA + 0x1108, 0, 4);            /* also where the new DS reads it */
+                phys_write(&m->pm, DATA + 0x110C, back, 2);
+            }
+            ck_assert_int_eq(run_both(p.a, p.b, 0, "segment base change"), CPU_EXIT_HLT);
+            ck_assert_uint_eq(p.a->cpu.regs[R_ECX], 0);   /* all 40 rounds (ring 3: #GP at the HLT) */
+            pair_free(p);
+        }
+}
+END_TEST
+
 START_TEST(test_code16)
 {
     struct as prog;
@@ -1475,6 +1531,7 @@ Suite *jit_suite(void)
     tcase_add_loop_test(tc, test_code16, 0, 2);
     tcase_add_loop_test(tc, test_alias, 0, 2);
     tcase_add_test(tc, test_cr3_invlpg);
+    tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
     tcase_add_test(tc, test_exit_request);
     suite_add_tcase(s, tc);
