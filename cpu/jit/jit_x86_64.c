@@ -264,6 +264,8 @@ static void check_dirty(struct em *e, uint32_t k)
  * without ModRM. */
 static int handler_is_pure(const struct insn *i)
 {
+    if (i->opc == 0x131)
+        return 1;   /* RDTSC: EDX:EAX from the count (or #GP, which unwinds) */
     if (i->cls != IC_NONE || (i->flags & OPF_END))
         return 0;
     if (i->has_modrm)   /* not: segment moves, POP r/m and PUSH r/m (the stack); the x87
@@ -550,7 +552,8 @@ enum form {
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
-    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX
+    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
+    FM_MOV_M8I, FM_MOV_R8I, FM_MOV_R8R
 };
 
 /* Which inline form fits i, with its operands: a = destination register
@@ -589,6 +592,28 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
         f->a = i->rm;
         f->imm &= 0xFF;
         return mem ? FM_ALU8_MI : FM_ALU8_RI;
+    }
+    if (i->opc == 0xF6 && i->reg <= 1) {      /* TEST Eb,Ib */
+        f->op = 4;
+        f->store = 0;
+        f->a = i->rm;
+        f->imm &= 0xFF;
+        return mem ? FM_ALU8_MI : FM_ALU8_RI;
+    }
+    if (i->opc >= 0xB0 && i->opc <= 0xB7) {   /* MOV r8, imm8 */
+        f->a = i->opc & 7;
+        f->imm &= 0xFF;
+        return FM_MOV_R8I;
+    }
+    if (i->opc == 0xC6 && i->reg == 0) {      /* MOV Eb, imm8 */
+        f->a = i->rm;
+        f->imm &= 0xFF;
+        return mem ? FM_MOV_M8I : FM_MOV_R8I;
+    }
+    if ((i->opc == 0x88 || i->opc == 0x8A) && !mem) {   /* MOV r8, r8 */
+        f->a = i->opc == 0x88 ? i->rm : i->reg;
+        f->b = i->opc == 0x88 ? i->reg : i->rm;
+        return FM_MOV_R8R;
     }
     if (i->opc == 0x84 || i->opc == 0xA8) {   /* TEST Eb,Gb / AL,Ib */
         f->op = 4;
@@ -657,9 +682,14 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     case 0x13: case 0x1B: f->op = op; f->a = i->reg; f->b = i->rm; return mem ? FM_ADCSBB_RM : FM_ADCSBB_RR;
     case 0x15: case 0x1D: f->op = op; f->a = R_EAX; return FM_ADCSBB_RI;
     case 0xF7:
-        if (mem)
-            return FM_NONE;
         f->a = i->rm;
+        if (mem) {
+            if (i->reg > 1)
+                return FM_NONE;
+            f->op = 4;                                   /* TEST m32, imm32 */
+            f->store = 0;
+            return FM_ALU_MI;
+        }
         switch (i->reg) {
         case 0: case 1: f->op = 4; f->store = 0; return FM_ALU_RI;   /* TEST r32, imm32 */
         case 2: return FM_GRP3_NOT;
@@ -1010,6 +1040,7 @@ static int flags_dead_after(struct em *e, uint32_t k)
                 return 1;
             break;
         case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
+        case FM_MOV_R8I: case FM_MOV_R8R:
             break;
         default:
             return 0;
@@ -1104,6 +1135,13 @@ static int emit_inline(struct em *e, uint32_t k)
         mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.b));
         st(e, GREG(f.a), RAX);
         break;
+    case FM_MOV_R8I:
+        mem_op(e, 0, 0, 0xC6, 0, RBX, -1, 0, reg8(f.a)); b1(e, f.imm);   /* mov byte [reg8], imm8 */
+        break;
+    case FM_MOV_R8R:
+        mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.b));
+        mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));
+        break;
     case FM_MOV_R8M:
         emit_ea(e, i);
         emit_read(e, k, i->seg, 1);
@@ -1117,10 +1155,10 @@ static int emit_inline(struct em *e, uint32_t k)
         st(e, GREG(f.a), RAX);                               /* mov [reg16], ax */
         emit_mem_done(e, k);
         break;
-    case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_M8R: case FM_MOV_M16R: {
-        int size = fm == FM_MOV_M8R ? 1 : fm == FM_MOV_M16R ? 2 : 4;
+    case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_M8R: case FM_MOV_M16R: case FM_MOV_M8I: {
+        int size = fm == FM_MOV_M8R || fm == FM_MOV_M8I ? 1 : fm == FM_MOV_M16R ? 2 : 4;
         emit_ea(e, i);
-        if (fm == FM_MOV_MI)
+        if (fm == FM_MOV_MI || fm == FM_MOV_M8I)
             movi(e, RDI, f.imm);
         else if (size == 1)
             mem_op(e, 0, 0, 0xB60F, RDI, RBX, -1, 0, reg8(f.b));
@@ -1397,7 +1435,7 @@ static int emit_inline(struct em *e, uint32_t k)
     case FM_MOV_M8R: case FM_MOVZX_RM8: case FM_MOVZX_RM16: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
     case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_PUSH: case FM_POP: case FM_GRP3_NOT:
     case FM_CMOV_RR: case FM_CMOV_RM: case FM_SETCC_R: case FM_SETCC_M: case FM_MOV_EAX_MOFFS:
-    case FM_MOV_MOFFS_EAX:
+    case FM_MOV_MOFFS_EAX: case FM_MOV_M8I: case FM_MOV_R8I: case FM_MOV_R8R:
         e->kind = e->kind_in;
         break;
     default:

@@ -351,7 +351,17 @@ static void chunk_inline(struct gen *g)
 {
     struct as *a = g->a;
     int w = wreg(g), r = anyreg(g);
-    switch (rnd(g, 25)) {
+    switch (rnd(g, 29)) {
+    case 25: E(a, (uint8_t)(0xB0 + rnd(g, 8)), (uint8_t)rnd(g, 256)); break;    /* mov r8, imm8 */
+    case 26: if (rnd(g, 2)) { OPM(g, 0, 1, 0xC6); }                          /* mov m8 / r8, imm8 */
+             else E(a, 0xC6, (uint8_t)(0xC0 | rnd(g, 8)));
+             E(a, (uint8_t)rnd(g, 256)); break;
+    case 27: switch (rnd(g, 3)) {                                           /* test m8/m32/r8, imm */
+             case 0: OPM(g, 0, 0, 0xF6); E(a, (uint8_t)rnd(g, 256)); break;
+             case 1: OPM(g, 0, 0, 0xF7); e32(a, (uint32_t)rng_next(&g->s)); break;
+             default: E(a, 0xF6, (uint8_t)(0xC0 | rnd(g, 8)), (uint8_t)rnd(g, 256)); break;
+             } break;
+    case 28: rr(g, rnd(g, 2) ? 0x88 : 0x8A, (int)rnd(g, 8), (int)rnd(g, 8)); break;   /* mov r8, r8 */
     case 0: /* 89: rm <- reg; 8B: reg <- rm (the destination stays writable) */
         if (rnd(g, 2)) rr(g, 0x89, r, w); else rr(g, 0x8B, w, r);
         break;
