@@ -938,8 +938,10 @@ static void emit_cf_to(struct em *e, int dst)
 static void emit_imul(struct em *e, int dst)
 {
     rr_op(e, 0, 0xAF0F, RAX, RCX);               /* imul eax, ecx */
-    b1(e, 0x0F); b1(e, 0x90); b1(e, 0xC1);       /* seto cl */
-    rr_op(e, 0, 0xB60F, RCX, RCX);               /* movzx ecx, cl */
+    if (!e->flags_dead) {
+        b1(e, 0x0F); b1(e, 0x90); b1(e, 0xC1);   /* seto cl */
+        rr_op(e, 0, 0xB60F, RCX, RCX);           /* movzx ecx, cl */
+    }
     st(e, GREG(dst), RAX);
     lf_st(e, CPU(lf_res), RAX);
     lf_sti(e, CPU(lf_op1), 0);
