@@ -36,6 +36,8 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER };   /* KEEP: host flags kept */
 struct stub {
     uint8_t kind, seg, size, npatch;
+    uint8_t tail;         /* ST_READ of a load into a register: its store's size (else 0), */
+    int32_t tail_disp;    /* where it stores: the stub finishes the instruction itself */
     uint32_t k;           /* instruction index in the block */
     uint8_t *patch[4];    /* rel32s of the jumps to the stub */
     uint8_t *rejoin;      /* where the stub returns to */
@@ -195,7 +197,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, k, { at }, NULL };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL };
 }
 
 /* One more jump to the stub added last. */
@@ -462,6 +464,31 @@ static void emit_read(struct em *e, uint32_t k, int seg, int size)
 }
 
 /* stores edi at seg:r15d */
+/* The store of a loaded value (eax) into a guest register field: size 4,
+ * 2 or 1 bytes at [rbx + disp]. */
+static void store_tail(struct em *e, int size, int32_t disp)
+{
+    if (size == 2)
+        b1(e, 0x66);
+    mem_op(e, 0, 0, size == 1 ? 0x88 : 0x89, RAX, RBX, -1, 0, disp);
+}
+
+/* A whole load into a register (MOV, MOVZX): the read, then the store of
+ * `store` bytes to [rbx + disp]. A slow read's stub checks what
+ * emit_mem_done() would and finishes the instruction itself when it must
+ * leave, so the fast path has no check. */
+static void emit_load(struct em *e, uint32_t k, int seg, int size, int store, int32_t disp)
+{
+    int from = e->nstubs;
+    emit_read(e, k, seg, size);
+    for (int s = from; s < e->nstubs; s++)
+        if (e->stubs[s].kind == ST_READ) {
+            e->stubs[s].tail = (uint8_t)store;
+            e->stubs[s].tail_disp = disp;
+        }
+    store_tail(e, store, disp);
+}
+
 static void emit_write(struct em *e, uint32_t k, int seg, int size)
 {
     int from = e->nstubs;
@@ -1084,9 +1111,7 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOV_RM: case FM_MOVZX_RM8: case FM_MOVZX_RM16:
         emit_ea(e, i);
-        emit_read(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2);
-        st(e, GREG(f.a), RAX);
-        emit_mem_done(e, k);
+        emit_load(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2, 4, GREG(f.a));
         break;
     case FM_MOVZX_RR16:
         mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, GREG(f.b));
@@ -1146,16 +1171,11 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOV_R8M:
         emit_ea(e, i);
-        emit_read(e, k, i->seg, 1);
-        mem_op(e, 0, 0, 0x88, RAX, RBX, -1, 0, reg8(f.a));   /* mov [reg8], al */
-        emit_mem_done(e, k);
+        emit_load(e, k, i->seg, 1, 1, reg8(f.a));
         break;
     case FM_MOV_R16M:
         emit_ea(e, i);
-        emit_read(e, k, i->seg, 2);
-        b1(e, 0x66);
-        st(e, GREG(f.a), RAX);                               /* mov [reg16], ax */
-        emit_mem_done(e, k);
+        emit_load(e, k, i->seg, 2, 2, GREG(f.a));
         break;
     case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_M8R: case FM_MOV_M16R: case FM_MOV_M8I: {
         int size = fm == FM_MOV_M8R || fm == FM_MOV_M8I ? 1 : fm == FM_MOV_M16R ? 2 : 4;
@@ -1293,9 +1313,7 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOV_EAX_MOFFS:
         movi(e, R15, i->disp);
-        emit_read(e, k, i->seg, 4);
-        st(e, GREG(R_EAX), RAX);
-        emit_mem_done(e, k);
+        emit_load(e, k, i->seg, 4, 4, GREG(R_EAX));
         break;
     case FM_MOV_MOFFS_EAX:
         movi(e, R15, i->disp);
@@ -1474,6 +1492,17 @@ static void emit_stub(struct em *e, struct stub *s)
         call_abs(e, (const void *)jit_sync_mem);
         if (s->kind == ST_READ)
             rr_op(e, 0, 0x8B, RAX, RBP);
+        if (s->tail) {   /* a load: leave from here when the block must, else go on */
+            if (k + 1 < e->b->n) {
+                mem_op(e, 0, 0, 0x8B, RCX, R12, -1, 0, BC(cur_dirty));
+                mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(exit_request));
+                patch(e, jcc32(e, CC_E), s->rejoin);
+                store_tail(e, s->tail, s->tail_disp);
+                exit_after(e, k);
+                return;
+            }
+            break;
+        }
         mem_op(e, 0, 0, 0xC6, 0, RSP, -1, 0, 0); b1(e, 1);  /* mov byte [rsp], 1 */
         break;
     case ST_CHECK: case ST_CHECK_KEEP:

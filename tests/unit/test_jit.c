@@ -1428,6 +1428,62 @@ static void exit_setup(struct machine *m, int k)
 
 /* L: add eax, ebx; out 0x80, al; inc ebx; mov [esi], eax; in al, 0x71;
  *    add esi, 4; out 0x81, al; dec ebp; jnz L */
+/* Loads from a device whose read at offset 8 asks for an exit: the
+ * compiled load finishes (its register is written) and the block is left
+ * after it, as the interpreter does. */
+static struct mmio_dev { struct cpu *c; uint32_t reads; } mmio_devs[2];
+
+static uint32_t mmio_exit_read(void *dev, uint32_t off, int size)
+{
+    struct mmio_dev *d = dev;
+    if (off == 8)
+        d->c->exit_request = 1;
+    return (off * 0x01010101u + (uint32_t)size) ^ ++d->reads * 0x9E3779B1u;   /* new each time */
+}
+
+static void mmio_ignore_write(void *dev, uint32_t off, uint32_t value, int size)
+{
+    (void)dev; (void)off; (void)value; (void)size;
+}
+
+static const struct bus_ops mmio_exit_ops = { mmio_exit_read, mmio_ignore_write, 0 };
+
+static void mmio_exit_setup(struct machine *m, int k)
+{
+    (void)k;
+    struct mmio_dev *d = &mmio_devs[mmio_devs[0].c != NULL];   /* the interpreter's, then the JIT's */
+    *d = (struct mmio_dev){ &m->cpu, 0 };
+    ck_assert_int_eq(physmem_map_mmio(&m->pm, 0x300000, 0x1000, &mmio_exit_ops, d), 0);
+}
+
+START_TEST(test_exit_request_load)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 30, 0, 0, 0);                                  /* mov ebp, 30 */
+    uint32_t loop = a->n;
+    E(a, 0xA1); e32(a, 0x300008);                             /* mov eax, [0x300008] (exit) */
+    E(a, 0x01, 0xC3);                                         /* add ebx, eax */
+    E(a, 0x0F, 0xB6, 0x0D); e32(a, 0x300008);                 /* movzx ecx, byte [0x300008] (exit) */
+    E(a, 0x01, 0xCB);                                         /* add ebx, ecx */
+    E(a, 0x8A, 0x35); e32(a, 0x300008);                       /* mov dh, [0x300008] (exit) */
+    E(a, 0x66, 0x8B, 0x3D); e32(a, 0x300008);                 /* mov di, [0x300008] (exit) */
+    E(a, 0x8B, 0x35); e32(a, 0x300004);                       /* mov esi, [0x300004] */
+    E(a, 0x01, 0xD3, 0x01, 0xFB, 0x01, 0xF3);                 /* add ebx, edx; edi; esi */
+    E(a, 0x4D);                                               /* dec ebp */
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        memset(mmio_devs, 0, sizeof(mmio_devs));
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, mmio_exit_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "exit request by a load"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 12 + 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
 START_TEST(test_exit_request)
 {
     struct as prog = { .n = 0 };
@@ -1544,6 +1600,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
     tcase_add_test(tc, test_exit_request);
+    tcase_add_test(tc, test_exit_request_load);
     suite_add_tcase(s, tc);
     return s;
 }
