@@ -34,10 +34,15 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
  * kept across a slow-path call. */
 
 enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER };   /* KEEP: host flags kept */
+/* What is left of an instruction after its slow access (struct stub tail):
+ * storing the loaded value (1, 2, 4 bytes), nothing, ESP = r15d. */
+enum { TAIL_LOAD1 = 1, TAIL_LOAD2 = 2, TAIL_LOAD4 = 4, TAIL_NONE = 8, TAIL_ESP = 9 };
 struct stub {
     uint8_t kind, seg, size, npatch;
-    uint8_t tail;         /* ST_READ of a load into a register: its store's size (else 0), */
-    int32_t tail_disp;    /* where it stores: the stub finishes the instruction itself */
+    /* the stub finishes the instruction and leaves itself when it must
+     * (no check on the fast path): TAIL_* (0: it sets [rsp] instead) */
+    uint8_t tail;
+    int32_t tail_disp;    /* TAIL_LOAD1/2/4: where the loaded value goes */
     uint32_t k;           /* instruction index in the block */
     uint8_t *patch[4];    /* rel32s of the jumps to the stub */
     uint8_t *rejoin;      /* where the stub returns to */
@@ -477,15 +482,20 @@ static void store_tail(struct em *e, int size, int32_t disp)
  * `store` bytes to [rbx + disp]. A slow read's stub checks what
  * emit_mem_done() would and finishes the instruction itself when it must
  * leave, so the fast path has no check. */
+static void set_tail(struct em *e, int from, int kind, int tail, int32_t disp)
+{
+    for (int s = from; s < e->nstubs; s++)
+        if (e->stubs[s].kind == kind) {
+            e->stubs[s].tail = (uint8_t)tail;
+            e->stubs[s].tail_disp = disp;
+        }
+}
+
 static void emit_load(struct em *e, uint32_t k, int seg, int size, int store, int32_t disp)
 {
     int from = e->nstubs;
     emit_read(e, k, seg, size);
-    for (int s = from; s < e->nstubs; s++)
-        if (e->stubs[s].kind == ST_READ) {
-            e->stubs[s].tail = (uint8_t)store;
-            e->stubs[s].tail_disp = disp;
-        }
+    set_tail(e, from, ST_READ, store, disp);
     store_tail(e, store, disp);
 }
 
@@ -1186,8 +1196,9 @@ static int emit_inline(struct em *e, uint32_t k)
             mem_op(e, 0, 0, 0xB60F, RDI, RBX, -1, 0, reg8(f.b));
         else
             ld(e, RDI, GREG(f.b));
-        emit_write(e, k, i->seg, size);
-        emit_mem_done(e, k);
+        int from = e->nstubs;
+        emit_write(e, k, i->seg, size);   /* the last thing the instruction does */
+        set_tail(e, from, ST_WRITE, TAIL_NONE, 0);
         break;
     }
     case FM_ALU_RR: case FM_ALU_RI:
@@ -1390,8 +1401,8 @@ static int emit_inline(struct em *e, uint32_t k)
         else
             movi(e, RDI, f.imm);
         emit_write(e, k, S_SS, 4);
+        set_tail(e, from, ST_WRITE, TAIL_ESP, 0);
         st(e, GREG(R_ESP), R15);
-        emit_mem_done(e, k);
         rejoin_here(e, from);   /* the 16-bit-stack handler comes back here */
         break;
     }
@@ -1492,12 +1503,15 @@ static void emit_stub(struct em *e, struct stub *s)
         call_abs(e, (const void *)jit_sync_mem);
         if (s->kind == ST_READ)
             rr_op(e, 0, 0x8B, RAX, RBP);
-        if (s->tail) {   /* a load: leave from here when the block must, else go on */
+        if (s->tail) {   /* leave from here when the block must, else go on */
             if (k + 1 < e->b->n) {
                 mem_op(e, 0, 0, 0x8B, RCX, R12, -1, 0, BC(cur_dirty));
                 mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(exit_request));
                 patch(e, jcc32(e, CC_E), s->rejoin);
-                store_tail(e, s->tail, s->tail_disp);
+                if (s->tail == TAIL_ESP)
+                    st(e, GREG(R_ESP), R15);
+                else if (s->tail != TAIL_NONE)
+                    store_tail(e, s->tail, s->tail_disp);
                 exit_after(e, k);
                 return;
             }

@@ -1428,9 +1428,10 @@ static void exit_setup(struct machine *m, int k)
 
 /* L: add eax, ebx; out 0x80, al; inc ebx; mov [esi], eax; in al, 0x71;
  *    add esi, 4; out 0x81, al; dec ebp; jnz L */
-/* Loads from a device whose read at offset 8 asks for an exit: the
- * compiled load finishes (its register is written) and the block is left
- * after it, as the interpreter does. */
+/* Loads from a device whose read at offset 8 asks for an exit, and a
+ * PUSH onto it whose write at 0x10 does: the compiled instruction finishes
+ * (its register, ESP written) and the block is left after it, as the
+ * interpreter does. */
 static struct mmio_dev { struct cpu *c; uint32_t reads; } mmio_devs[2];
 
 static uint32_t mmio_exit_read(void *dev, uint32_t off, int size)
@@ -1441,12 +1442,15 @@ static uint32_t mmio_exit_read(void *dev, uint32_t off, int size)
     return (off * 0x01010101u + (uint32_t)size) ^ ++d->reads * 0x9E3779B1u;   /* new each time */
 }
 
-static void mmio_ignore_write(void *dev, uint32_t off, uint32_t value, int size)
+static void mmio_exit_write(void *dev, uint32_t off, uint32_t value, int size)
 {
-    (void)dev; (void)off; (void)value; (void)size;
+    struct mmio_dev *d = dev;
+    (void)value; (void)size;
+    if (off == 0x10)
+        d->c->exit_request = 1;
 }
 
-static const struct bus_ops mmio_exit_ops = { mmio_exit_read, mmio_ignore_write, 0 };
+static const struct bus_ops mmio_exit_ops = { mmio_exit_read, mmio_exit_write, 0 };
 
 static void mmio_exit_setup(struct machine *m, int k)
 {
@@ -1470,6 +1474,8 @@ START_TEST(test_exit_request_load)
     E(a, 0x66, 0x8B, 0x3D); e32(a, 0x300008);                 /* mov di, [0x300008] (exit) */
     E(a, 0x8B, 0x35); e32(a, 0x300004);                       /* mov esi, [0x300004] */
     E(a, 0x01, 0xD3, 0x01, 0xFB, 0x01, 0xF3);                 /* add ebx, edx; edi; esi */
+    E(a, 0x89, 0xE2, 0xBC); e32(a, 0x300014);                 /* mov edx, esp; mov esp, 0x300014 */
+    E(a, 0x53, 0x89, 0xE0, 0x89, 0xD4, 0x01, 0xC3);           /* push ebx (exit); mov eax, esp; esp back; add */
     E(a, 0x4D);                                               /* dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
@@ -1478,7 +1484,7 @@ START_TEST(test_exit_request_load)
         struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, mmio_exit_setup, 0);
         ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "exit request by a load"), CPU_EXIT_HLT);
         ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
-        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 12 + 1);
+        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 18 + 1);
         pair_free(p);
     }
 }
