@@ -35,8 +35,9 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 
 enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER };   /* KEEP: host flags kept */
 /* What is left of an instruction after its slow access (struct stub tail):
- * storing the loaded value (1, 2, 4 bytes), nothing, ESP = r15d. */
-enum { TAIL_LOAD1 = 1, TAIL_LOAD2 = 2, TAIL_LOAD4 = 4, TAIL_NONE = 8, TAIL_ESP = 9 };
+ * storing the loaded value (1, 2, 4 bytes), nothing, ESP = r15d, POP's
+ * ESP = r15d + 4 and then the value. */
+enum { TAIL_LOAD1 = 1, TAIL_LOAD2 = 2, TAIL_LOAD4 = 4, TAIL_NONE = 8, TAIL_ESP = 9, TAIL_POP = 10 };
 struct stub {
     uint8_t kind, seg, size, npatch;
     /* the stub finishes the instruction and leaves itself when it must
@@ -1411,10 +1412,10 @@ static int emit_inline(struct em *e, uint32_t k)
         guard_stack32(e, k);
         ld(e, R15, GREG(R_ESP));
         emit_read(e, k, S_SS, 4);
+        set_tail(e, from, ST_READ, TAIL_POP, GREG(f.a));
         mem_op(e, 0, 0, 0x8D, RCX, R15, -1, 0, 4);   /* lea ecx, [r15 + 4] */
         st(e, GREG(R_ESP), RCX);
         st(e, GREG(f.a), RAX);                       /* after ESP: POP ESP */
-        emit_mem_done(e, k);
         rejoin_here(e, from);
         break;
     }
@@ -1508,9 +1509,13 @@ static void emit_stub(struct em *e, struct stub *s)
                 mem_op(e, 0, 0, 0x8B, RCX, R12, -1, 0, BC(cur_dirty));
                 mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(exit_request));
                 patch(e, jcc32(e, CC_E), s->rejoin);
-                if (s->tail == TAIL_ESP)
+                if (s->tail == TAIL_ESP) {
                     st(e, GREG(R_ESP), R15);
-                else if (s->tail != TAIL_NONE)
+                } else if (s->tail == TAIL_POP) {
+                    mem_op(e, 0, 0, 0x8D, RCX, R15, -1, 0, 4);   /* lea ecx, [r15 + 4] */
+                    st(e, GREG(R_ESP), RCX);
+                    st(e, s->tail_disp, RAX);
+                } else if (s->tail != TAIL_NONE)
                     store_tail(e, s->tail, s->tail_disp);
                 exit_after(e, k);
                 return;

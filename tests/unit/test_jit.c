@@ -1476,6 +1476,8 @@ START_TEST(test_exit_request_load)
     E(a, 0x01, 0xD3, 0x01, 0xFB, 0x01, 0xF3);                 /* add ebx, edx; edi; esi */
     E(a, 0x89, 0xE2, 0xBC); e32(a, 0x300014);                 /* mov edx, esp; mov esp, 0x300014 */
     E(a, 0x53, 0x89, 0xE0, 0x89, 0xD4, 0x01, 0xC3);           /* push ebx (exit); mov eax, esp; esp back; add */
+    E(a, 0xBC); e32(a, 0x300008);                             /* mov esp, 0x300008 */
+    E(a, 0x59, 0x89, 0xE0, 0x89, 0xD4, 0x01, 0xC3, 0x01, 0xCB);   /* pop ecx (exit); eax = esp; esp back; add */
     E(a, 0x4D);                                               /* dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
@@ -1484,7 +1486,7 @@ START_TEST(test_exit_request_load)
         struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, mmio_exit_setup, 0);
         ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "exit request by a load"), CPU_EXIT_HLT);
         ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
-        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 18 + 1);
+        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 24 + 1);
         pair_free(p);
     }
 }
