@@ -757,15 +757,7 @@ int f80_compare(struct f80_env *e, struct f80 a, struct f80 b, int quiet_cmp)
 
 /* ---- conversions ---- */
 
-struct f80 f80_from_i64(int64_t v)
-{
-    if (!v)
-        return f80_make(0, 0, 0);
-    int s = v < 0;
-    uint64_t m = s ? 0 - (uint64_t)v : (uint64_t)v;
-    int n = clz64(m);
-    return f80_make(s, (uint16_t)(F80_BIAS + 63 - n), m << n);
-}
+struct f80 f80_from_i64(int64_t v) { return f80_int_from_i64(v); }
 
 /* Loads a binary32/64 value with `fb` fraction bits and exponent bias. */
 static struct f80 from_ieee(struct f80_env *e, int s, uint32_t exp, uint64_t frac, int fb, int bias, uint32_t emax)

@@ -215,15 +215,7 @@ F80F_INLINE int f80f_from_f32(uint32_t v, struct f80 *r)
     return 1;
 }
 
-F80F_INLINE struct f80 f80f_from_int(int64_t v)
-{
-    if (!v)
-        return f80_make(0, 0, 0);
-    int s = v < 0;
-    uint64_t m = s ? 0 - (uint64_t)v : (uint64_t)v;
-    int n = clz64(m);
-    return f80_make(s, (uint16_t)(F80_BIAS + 63 - n), m << n);
-}
+F80F_INLINE struct f80 f80f_from_int(int64_t v) { return f80_int_from_i64(v); }
 
 /* Stores to binary64 (fb = 52) or binary32 (fb = 23) of a zero, or of a
  * normal value whose rounded result is a normal of that format. */

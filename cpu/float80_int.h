@@ -148,6 +148,17 @@ int32_t f80_round(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_
 struct f80 f80_pack(struct f80_env *e, int sign, int32_t exp, uint64_t hi, uint64_t lo, int p);
 uint64_t f80_isqrt128(uint64_t nh, uint64_t nl, int *inexact, int *above);
 
+/* An integer exactly (every int64 fits the 64-bit significand). */
+static inline struct f80 f80_int_from_i64(int64_t v)
+{
+    if (!v)
+        return f80_make(0, 0, 0);
+    int s = v < 0;
+    uint64_t m = s ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = clz64(m);
+    return f80_make(s, (uint16_t)(F80_BIAS + 63 - n), m << n);
+}
+
 /* The order of two normals (F80_GT, F80_LT or F80_EQ): signs, then the
  * exponents, then the significands. */
 static inline int f80_order_normals(struct f80 a, struct f80 b)

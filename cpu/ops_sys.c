@@ -271,13 +271,11 @@ void op_rdpmc(struct cpu *c, const struct insn *i)
     c->regs[R_EAX] = c->regs[R_EDX] = 0;   /* no performance counters modelled */
 }
 
-/* The TSC MSR counts from the instruction itself (block_icount_now); icount
- * keeps the block's start until the block ends, so it is not moved here. */
 void op_rdmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     cpu_need_cpl0(c);
-    uint64_t v = c->regs[R_ECX] == 0x10 ? block_icount_now(c) + c->tsc_offset : cpu_rdmsr(c, c->regs[R_ECX]);
+    uint64_t v = cpu_rdmsr(c, c->regs[R_ECX]);
     c->regs[R_EAX] = (uint32_t)v;
     c->regs[R_EDX] = (uint32_t)(v >> 32);
 }
@@ -286,11 +284,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     cpu_need_cpl0(c);
-    uint64_t v = (uint64_t)c->regs[R_EDX] << 32 | c->regs[R_EAX];
-    if (c->regs[R_ECX] == 0x10)
-        c->tsc_offset = v - block_icount_now(c);
-    else
-        cpu_wrmsr(c, c->regs[R_ECX], v);
+    cpu_wrmsr(c, c->regs[R_ECX], (uint64_t)c->regs[R_EDX] << 32 | c->regs[R_EAX]);
 }
 
 void op_sysenter(struct cpu *c, const struct insn *i) { (void)i; cpu_sysenter(c); }

@@ -2,6 +2,7 @@
  * state: LAR/LSL/VERR/VERW, LLDT/LTR, CPUID, RDMSR/WRMSR, SYSENTER/SYSEXIT
  * (Intel SDM Vol. 2 pseudo-code; Vol. 3 ch. 5.10, 7.2.4, 11.11, 11.12).
  * MTRRs and PAT are stored, not acted on. No local APIC yet (CPUID.APIC=0). */
+#include "cpu/exec.h"
 #include "cpu/prot.h"
 
 /* CPUID leaf 1 EDX: what this core implements. Flip bits here as features
@@ -214,7 +215,7 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
     if (slot >= 0)
         return cpu->mtrr[slot];
     switch (index) {
-    case 0x10: return cpu->icount + cpu->tsc_offset;          /* IA32_TIME_STAMP_COUNTER */
+    case 0x10: return block_icount_now(cpu) + cpu->tsc_offset; /* IA32_TIME_STAMP_COUNTER */
     case 0x17: return 0;                                      /* IA32_PLATFORM_ID */
     case 0x1B: return cpu->apic_base;                         /* IA32_APIC_BASE */
     case 0x2A: return 0;                                      /* EBL_CR_POWERON */
@@ -235,7 +236,7 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
         return;
     }
     switch (index) {
-    case 0x10: cpu->tsc_offset = value - cpu->icount; return;
+    case 0x10: cpu->tsc_offset = value - block_icount_now(cpu); return;   /* counts from this instruction */
     case 0x1B:
         if (value & ~0xFFFFFF900ull)                          /* BSP, EN, base[35:12] */
             break;

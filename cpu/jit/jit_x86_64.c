@@ -257,10 +257,17 @@ static void exit_after(struct em *e, uint32_t k)
 }
 
 /* After a call: exit when the block's page was written or an exit was asked. */
+/* ZF clear when the block must be left: its page was written or an exit
+ * was asked (r = a scratch register). */
+static void test_leave(struct em *e, int r)
+{
+    mem_op(e, 0, 0, 0x8B, r, R12, -1, 0, BC(cur_dirty));     /* mov r, [r12 + cur_dirty] */
+    mem_op(e, 0, 0, 0x0B, r, RBX, -1, 0, CPU(exit_request)); /* or r, [rbx + exit_request] */
+}
+
 static void check_dirty(struct em *e, uint32_t k)
 {
-    mem_op(e, 0, 0, 0x8B, RAX, R12, -1, 0, BC(cur_dirty));   /* mov eax, [r12 + cur_dirty] */
-    mem_op(e, 0, 0, 0x0B, RAX, RBX, -1, 0, CPU(exit_request)); /* or eax, [rbx + exit_request] */
+    test_leave(e, RAX);
     uint8_t *skip = jcc32(e, CC_E);
     exit_after(e, k);
     patch(e, skip, e->p);
@@ -822,28 +829,41 @@ static void setcc_al(struct em *e, int cc)
     b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC0);
 }
 
+/* The lazy kinds redone on the host: ecx = field a, then op ecx/cl with
+ * [b] (or with itself for the tests); the host's flags are then the guest's. */
+static const struct { uint32_t kind; int32_t a, b; unsigned op; } redo[] = {
+    { LF_SUB | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x3B },  /* cmp ecx, [op2] */
+    { LF_LOGIC | 2u << 4, CPU(lf_res), 0, 0x85 },          /* test ecx, ecx: CF = OF = 0 */
+    { LF_ADD | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x03 },  /* add ecx, [op2] */
+    { LF_SUB, CPU(lf_op1), CPU(lf_op2), 0x3A },            /* cmp cl, [op2] */
+    { LF_LOGIC, CPU(lf_res), 0, 0x84 },                    /* test cl, cl */
+};
+
+static void emit_redo(struct em *e, unsigned k)
+{
+    ld(e, RCX, redo[k].a);
+    if (redo[k].op == 0x85 || redo[k].op == 0x84)
+        rr_op(e, 0, redo[k].op, RCX, RCX);
+    else
+        mem_op(e, 0, 0, redo[k].op, RCX, RBX, -1, 0, redo[k].b);
+}
+
+/* ZF and SF of any 32-bit result: test ecx, ecx on lf_res. */
+static void emit_zs32(struct em *e)
+{
+    ld(e, RCX, CPU(lf_res));
+    rr_op(e, 0, 0x85, RCX, RCX);
+}
+
 static void emit_cond(struct em *e, int cc)
 {
-    /* the lazy kinds redone on the host: ecx = field a, then op ecx/cl with
-     * [b] (or with itself for the tests) */
-    static const struct { uint32_t kind; int32_t a, b; unsigned op; } redo[] = {
-        { LF_SUB | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x3B },  /* cmp ecx, [op2] */
-        { LF_LOGIC | 2u << 4, CPU(lf_res), 0, 0x85 },          /* test ecx, ecx: CF = OF = 0 */
-        { LF_ADD | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x03 },  /* add ecx, [op2] */
-        { LF_SUB, CPU(lf_op1), CPU(lf_op2), 0x3A },            /* cmp cl, [op2] */
-        { LF_LOGIC, CPU(lf_res), 0, 0x84 },                    /* test cl, cl */
-    };
     uint8_t *done[8];
     int nd = 0;
     ld(e, RAX, CPU(lf_op));
     for (unsigned k = 0; k < sizeof(redo) / sizeof(redo[0]); k++) {
         b1(e, 0x3D); b4(e, redo[k].kind);                     /* cmp eax, kind */
         uint8_t *next = jcc32(e, CC_NE);
-        ld(e, RCX, redo[k].a);
-        if (redo[k].op == 0x85 || redo[k].op == 0x84)
-            rr_op(e, 0, redo[k].op, RCX, RCX);
-        else
-            mem_op(e, 0, 0, redo[k].op, RCX, RBX, -1, 0, redo[k].b);
+        emit_redo(e, k);
         setcc_al(e, cc);
         done[nd++] = jmp32(e);
         patch(e, next, e->p);
@@ -853,8 +873,7 @@ static void emit_cond(struct em *e, int cc)
         rr_op(e, 0, 0xC1, 5, RDX); b1(e, 4);                  /* shr edx, 4 */
         rr_op(e, 0, 0x83, 7, RDX); b1(e, 2);                  /* cmp edx, 2 */
         uint8_t *next = jcc32(e, CC_NE);
-        ld(e, RCX, CPU(lf_res));
-        rr_op(e, 0, 0x85, RCX, RCX);
+        emit_zs32(e);
         setcc_al(e, cc);
         done[nd++] = jmp32(e);
         patch(e, next, e->p);
@@ -885,26 +904,15 @@ static int cond_flags(struct em *e, int cc, int host_ok)
 {
     if (host_ok && e->host_in)
         return 1;
-    for (unsigned k = 0; e->kind_in >= 0 && k < 5; k++) {
-        static const struct { uint32_t kind; int32_t a, b; unsigned op; } redo[] = {
-            { LF_SUB | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x3B },
-            { LF_LOGIC | 2u << 4, CPU(lf_res), 0, 0x85 },
-            { LF_ADD | 2u << 4, CPU(lf_op1), CPU(lf_op2), 0x03 },
-            { LF_SUB, CPU(lf_op1), CPU(lf_op2), 0x3A },
-            { LF_LOGIC, CPU(lf_res), 0, 0x84 },
-        };
-        if ((uint32_t)e->kind_in != redo[k].kind)
-            continue;
-        ld(e, RCX, redo[k].a);
-        if (redo[k].op == 0x85 || redo[k].op == 0x84)
-            rr_op(e, 0, redo[k].op, RCX, RCX);
-        else
-            mem_op(e, 0, 0, redo[k].op, RCX, RBX, -1, 0, redo[k].b);
-        return 1;
-    }
-    if (e->kind_in >= 0 && e->kind_in >> 4 == 2 && (cc >> 1 == 2 || cc >> 1 == 4)) {
-        ld(e, RCX, CPU(lf_res));                  /* ZF, SF of a 32-bit result */
-        rr_op(e, 0, 0x85, RCX, RCX);
+    if (e->kind_in < 0)
+        return 0;
+    for (unsigned k = 0; k < sizeof(redo) / sizeof(redo[0]); k++)
+        if ((uint32_t)e->kind_in == redo[k].kind) {
+            emit_redo(e, k);
+            return 1;
+        }
+    if (e->kind_in >> 4 == 2 && (cc >> 1 == 2 || cc >> 1 == 4)) {
+        emit_zs32(e);
         return 1;
     }
     return 0;
@@ -1122,7 +1130,7 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOV_RM: case FM_MOVZX_RM8: case FM_MOVZX_RM16:
         emit_ea(e, i);
-        emit_load(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2, 4, GREG(f.a));
+        emit_load(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2, TAIL_LOAD4, GREG(f.a));
         break;
     case FM_MOVZX_RR16:
         mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, GREG(f.b));
@@ -1182,11 +1190,11 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOV_R8M:
         emit_ea(e, i);
-        emit_load(e, k, i->seg, 1, 1, reg8(f.a));
+        emit_load(e, k, i->seg, 1, TAIL_LOAD1, reg8(f.a));
         break;
     case FM_MOV_R16M:
         emit_ea(e, i);
-        emit_load(e, k, i->seg, 2, 2, GREG(f.a));
+        emit_load(e, k, i->seg, 2, TAIL_LOAD2, GREG(f.a));
         break;
     case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_M8R: case FM_MOV_M16R: case FM_MOV_M8I: {
         int size = fm == FM_MOV_M8R || fm == FM_MOV_M8I ? 1 : fm == FM_MOV_M16R ? 2 : 4;
@@ -1325,7 +1333,7 @@ static int emit_inline(struct em *e, uint32_t k)
         break;
     case FM_MOV_EAX_MOFFS:
         movi(e, R15, i->disp);
-        emit_load(e, k, i->seg, 4, 4, GREG(R_EAX));
+        emit_load(e, k, i->seg, 4, TAIL_LOAD4, GREG(R_EAX));
         break;
     case FM_MOV_MOFFS_EAX:
         movi(e, R15, i->disp);
@@ -1506,8 +1514,7 @@ static void emit_stub(struct em *e, struct stub *s)
             rr_op(e, 0, 0x8B, RAX, RBP);
         if (s->tail) {   /* leave from here when the block must, else go on */
             if (k + 1 < e->b->n) {
-                mem_op(e, 0, 0, 0x8B, RCX, R12, -1, 0, BC(cur_dirty));
-                mem_op(e, 0, 0, 0x0B, RCX, RBX, -1, 0, CPU(exit_request));
+                test_leave(e, RCX);   /* (eax: the loaded value) */
                 patch(e, jcc32(e, CC_E), s->rejoin);
                 if (s->tail == TAIL_ESP) {
                     st(e, GREG(R_ESP), R15);
@@ -1866,8 +1873,15 @@ void jit_free(struct jit *j)
         return;
     if (j->perf_map) {
         fclose(j->perf_map);
-        FILE *d = fopen("/tmp/jit-dump.bin", "wb");
-        if (d) { fwrite(j->mem, 1, j->used, d); fclose(d); }
+        /* the code buffer as it ends, for objdump -b binary next to the map
+         * (its first line gives the buffer's address) */
+        char name[64];
+        snprintf(name, sizeof(name), "/tmp/jit-%ld.bin", (long)getpid());
+        FILE *d = fopen(name, "wb");
+        if (d) {
+            fwrite(j->mem, 1, j->used, d);
+            fclose(d);
+        }
     }
     munmap(j->mem, JIT_MEM);
     free(j->slots);
