@@ -200,14 +200,16 @@ static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
     jit_sync(c);
     b->jit_eip = c->eip;
     b->jit_flat = c->jit_flat;
-    b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, b->jit_flat, &b->jit_entry);
+    b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, b->jit_flat, (c->fpu.fsw >> 11) & 7u,
+                         &b->jit_entry);
     if (!b->jit) {
         for (int k = 0; k < bc->nblocks; k++) {
             bc->blocks[k].jit = NULL;
             bc->blocks[k].runs = 0;   /* hot ones compile again */
         }
         jit_reset(c->jit);
-        b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, b->jit_flat, &b->jit_entry);
+        b->jit = jit_compile(c->jit, b, idx, &bc->insns[b->first], c->eip, b->jit_flat, (c->fpu.fsw >> 11) & 7u,
+                         &b->jit_entry);
     }
 }
 

@@ -47,6 +47,27 @@ void op_emms(struct cpu *c, const struct insn *i);       /* 0F 77 */
  * form (cpu/fpu_fast.c); the decoder calls it through insn_specialise. */
 void fpu_specialise(struct insn *i);
 
+/* The arithmetic of the JIT's x87 code (cpu/jit/jit_x86_64.c), in
+ * cpu/fpu_fast.c: pure functions of register values (significand, sign and
+ * exponent) for FCW = FPU_JIT_FCW, Linux's default (64-bit precision, round
+ * to nearest, all exceptions masked). Results: `mant`, and in `x` the sign
+ * and exponent (bits 0-15), the FSW flags with C1 (bits 16-31) and bit 63
+ * set; x = 0 when the fast path does not apply (an operand not normal or
+ * zero, a result out of the normal range): then the compiled code runs the
+ * instruction's handler, which decides everything again. */
+#define FPU_JIT_FCW 0x037Fu
+struct fpu_jit_res {
+    uint64_t mant, x;
+};
+struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
+struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
+struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
+/* FCOMI of a and b: EFLAGS ZF PF CF, or 0x80000000 (not a fast case) */
+uint32_t fpu_jit_comi(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
+/* The binary64 / binary32 image of a value for FST m64 / m32 in `mant` */
+struct fpu_jit_res fpu_jit_to_f64(uint64_t m, uint32_t se);
+struct fpu_jit_res fpu_jit_to_f32(uint64_t m, uint32_t se);
+
 /* Shared by fpu.c and mmx.c: #NM/#UD/#MF checks before an MMX instruction,
  * and the state change after it (TOP = 0, all tags valid). */
 void fpu_mmx_enter(struct cpu *c);

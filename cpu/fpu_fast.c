@@ -727,3 +727,60 @@ void fpu_specialise(struct insn *i)
     if (h)
         i->fn = h;
 }
+
+/* ---- the JIT's arithmetic (cpu/fpu.h) ---- */
+
+static struct fpu_jit_res jit_res(int ok, struct f80 r, uint16_t fl)
+{
+    struct fpu_jit_res o = { 0, 0 };
+    if (ok) {
+        o.mant = r.mant;
+        o.x = r.se | (uint64_t)fl << 16 | 1ull << 63;
+    }
+    return o;
+}
+
+struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+{
+    struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb }, r = { 0, 0 };
+    uint16_t fl = 0;
+    int ok = f80f_addsub(f80f_rnd_of(FPU_JIT_FCW), a, b, 0, &r, &fl);
+    return jit_res(ok, r, fl);
+}
+
+struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+{
+    struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb }, r = { 0, 0 };
+    uint16_t fl = 0;
+    int ok = f80f_mul(f80f_rnd_of(FPU_JIT_FCW), a, b, &r, &fl);
+    return jit_res(ok, r, fl);
+}
+
+struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+{
+    struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb }, r = { 0, 0 };
+    uint16_t fl = 0;
+    int ok = f80f_div(f80f_rnd_of(FPU_JIT_FCW), a, b, &r, &fl);
+    return jit_res(ok, r, fl);
+}
+
+uint32_t fpu_jit_comi(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+{
+    static const uint32_t efl[4] = { 0, FL_CF, FL_ZF, FL_ZF | FL_PF | FL_CF };
+    struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb };
+    int r = f80f_compare(a, b);
+    return r < 0 ? 0x80000000u : efl[r];
+}
+
+static struct fpu_jit_res jit_to_ieee(uint64_t m, uint32_t se, int fb)
+{
+    struct f80 v = { m, (uint16_t)se };
+    struct fpu_jit_res o = { 0, 0 };
+    uint16_t fl = 0;
+    if (f80f_to_ieee(F80_RN, v, fb, &o.mant, &fl))
+        o.x = (uint64_t)fl << 16 | 1ull << 63;
+    return o;
+}
+
+struct fpu_jit_res fpu_jit_to_f64(uint64_t m, uint32_t se) { return jit_to_ieee(m, se, 52); }
+struct fpu_jit_res fpu_jit_to_f32(uint64_t m, uint32_t se) { return jit_to_ieee(m, se, 23); }

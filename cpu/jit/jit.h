@@ -77,9 +77,11 @@ void jit_free(struct jit *j);
  * buffer is full (the caller drops every block's code, jit_reset()s and
  * may try again). flat: cpu->jit_flat, which the code then assumes (DS,
  * ES and SS accesses skip the segment's base and limit, PUSH/POP the
- * stack-size test): the caller runs it only while that holds. */
+ * stack-size test): the caller runs it only while that holds. x87_top:
+ * the x87 TOP now, which the code's x87 forms expect at the block's start
+ * (when it is another, they run through their handlers). */
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
-                          uint32_t eip0, int flat, void **chain_entry);
+                          uint32_t eip0, int flat, unsigned x87_top, void **chain_entry);
 void jit_reset(struct jit *j);         /* forget all code */
 /* Caps the code buffer at `bytes` (at least room for two blocks); for
  * tests, which make it empty itself often. */

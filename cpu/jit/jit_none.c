@@ -7,9 +7,9 @@
 struct jit *jit_create(void) { return NULL; }
 void jit_free(struct jit *j) { (void)j; }
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
-                          uint32_t eip0, int flat, void **chain_entry)
+                          uint32_t eip0, int flat, unsigned x87_top, void **chain_entry)
 {
-    (void)j; (void)b; (void)idx; (void)insns; (void)eip0; (void)flat;
+    (void)j; (void)b; (void)idx; (void)insns; (void)eip0; (void)flat; (void)x87_top;
     *chain_entry = NULL;
     return NULL;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cpu/block.h"
 #include "mmu/physmem.h"
+#include "cpu/float80.h"
 
 #define JIT_MEM (64u << 20)      /* code buffer */
 #define JIT_BLOCK_MAX 32768u     /* bytes one block may need (BLOCK_MAX insns) */
@@ -33,7 +34,10 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
  * r14 = this privilege's TLB, r15d = effective address, ebp = an operand
  * kept across a slow-path call. */
 
-enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER };   /* KEEP: host flags kept */
+enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER, ST_X87, ST_X87_RUN };
+/* CHECK_KEEP: host flags kept; X87: the instruction through its handler,
+ * then on after it (an x87 form in line whose case did not apply);
+ * X87_RUN: a whole run of them (instructions k to kend - 1) */
 /* What is left of an instruction after its slow access (struct stub tail):
  * storing the loaded value (1, 2, 4 bytes), nothing, ESP = r15d, POP's
  * ESP = r15d + 4 and then the value. */
@@ -47,6 +51,9 @@ struct stub {
     uint32_t k;           /* instruction index in the block */
     uint8_t *patch[4];    /* rel32s of the jumps to the stub */
     uint8_t *rejoin;      /* where the stub returns to */
+    uint32_t kend;        /* ST_X87_RUN: the end of the run */
+    uint8_t top;          /* ST_X87: TOP before the instruction */
+    int32_t prev;         /* ST_X87: the run's instruction before (FIP), or -1 */
 };
 
 struct em {
@@ -76,6 +83,13 @@ struct em {
     int kind, kind_in, host, host_in;
     int want_host;                 /* the next instruction reads a condition */
     int flat;                      /* cpu->jit_flat holds while the code runs */
+    /* x87: TOP expected before the instruction being emitted (when
+     * x87_top_ok), the run being emitted (x87_k0 to x87_end - 1) and its
+     * ST_X87_RUN stub */
+    unsigned x87_top;
+    int x87_top_ok;
+    uint32_t x87_k0, x87_end;
+    int x87_run_stub;
     int nraw;
 };
 
@@ -203,7 +217,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1 };
 }
 
 /* One more jump to the stub added last. */
@@ -1097,12 +1111,535 @@ static int flags_dead_after(struct em *e, uint32_t k)
     return 0;
 }
 
+/* ---- the x87 in line ----
+ * Runs of consecutive x87 instructions of the frequent forms, for FCW =
+ * FPU_JIT_FCW (64-bit precision, round to nearest, all exceptions masked:
+ * Linux's default), no #NM, nothing pending, and TOP and the tags that the
+ * run needs as they are expected at compile time (TOP from the block's
+ * entry, through the instructions before; the tags from the run's own
+ * pushes and pops). Then every register has a fixed place, and the run
+ * checks all that once at its start; when that fails, the whole run goes
+ * through the handlers (an ST_X87_RUN stub). With all exceptions masked
+ * the handlers change TOP and the tags the same way, so what the emitter
+ * expects after a run holds either way. Within a run, an instruction whose
+ * case does not apply (an operand or result not normal or zero, a TLB
+ * miss) runs its handler from an ST_X87 stub, which decides everything
+ * again: nothing is stored before all of its checks passed. The
+ * arithmetic is in the pure fpu_jit_* functions (cpu/fpu_fast.c). ebp
+ * holds FSW through a run (callee-saved: kept over calls); TOP in it, FSW
+ * itself and FIP/FOP/FCS are brought up to date at the end of the run and
+ * before a stub's handler. */
+
+#define FPU_F(f) CPU(fpu.f)
+#define X87_M(p) (FPU_F(mant) + 8 * (int32_t)(p))   /* physical register p */
+#define X87_SE(p) (FPU_F(se) + 2 * (int32_t)(p))
+
+enum { XK_NONE, XK_FLD_ST, XK_FXCH, XK_FST_ST, XK_FLDK, XK_FSIGN, XK_ARITH_R, XK_COMI, XK_FLD_M, XK_FST_M,
+       XK_ARITH_M };
+struct x87op {
+    int kind;
+    unsigned st;     /* ST(i) of the register forms */
+    unsigned op;     /* D8 operation (0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr); FLDK/FSIGN: rm */
+    int to_st;       /* ARITH_R: the destination is ST(i), not ST0 */
+    int pop;
+    int size;        /* memory forms: 8 (binary64) or 4 (binary32) */
+};
+
+/* The in-line form of instruction i (kind XK_NONE: none) */
+static struct x87op x87_decode(const struct insn *i)
+{
+    struct x87op x = { XK_NONE, i->rm, i->reg, 0, 0, 0 };
+    unsigned g = i->reg, esc = i->opc & 7;
+    if (i->lock || i->fn == op_ud || i->opc < 0xD8 || i->opc > 0xDF)
+        return x;
+    if (i->mod != 3) {
+        if (i->addrsize != 4)
+            return x;
+        x.size = esc == 4 || esc == 5 ? 8 : 4;
+        if (esc == 0 || esc == 4)
+            x.kind = g == 2 || g == 3 ? XK_NONE : XK_ARITH_M;
+        else if (esc == 1 || esc == 5)
+            x.kind = g == 0 ? XK_FLD_M : g == 2 || g == 3 ? XK_FST_M : XK_NONE;
+        x.pop = g == 3;
+        return x;
+    }
+    switch (esc) {
+    case 0: case 4: case 6:
+        if (g == 2 || g == 3)
+            break;
+        x.kind = XK_ARITH_R;
+        x.to_st = esc != 0;
+        x.op = x.to_st ? g ^ (g >= 4) : g;   /* DC/DE swap sub/subr, div/divr */
+        x.pop = esc == 6;
+        break;
+    case 3: case 7:
+        if (g == 5 || g == 6) {
+            x.kind = XK_COMI;
+            x.pop = esc == 7;
+        }
+        break;
+    case 5:
+        if (g == 2 || g == 3) {
+            x.kind = XK_FST_ST;
+            x.pop = g == 3;
+        }
+        break;
+    case 1:
+        if (g == 0)
+            x.kind = XK_FLD_ST;
+        else if (g == 1)
+            x.kind = XK_FXCH;
+        else if (g == 4 && i->rm <= 1)
+            x.kind = XK_FSIGN;
+        else if (g == 5 && (i->rm == 0 || i->rm == 6))
+            x.kind = XK_FLDK;
+        x.op = i->rm;
+        break;
+    }
+    return x;
+}
+
+/* What a run needs at its start and does to the tags, built instruction by
+ * instruction (physical register bits). */
+struct x87plan {
+    unsigned top;
+    unsigned need_full, need_empty, full, empty;
+    int bad;          /* a stack fault for sure: the run ends before it */
+};
+
+static void plan_full(struct x87plan *p, unsigned st)
+{
+    unsigned b = 1u << ((p->top + st) & 7);
+    if (p->empty & b)
+        p->bad = 1;
+    else if (!(p->full & b))
+        p->need_full |= b, p->full |= b;
+}
+
+static void plan_empty(struct x87plan *p, unsigned st)
+{
+    unsigned b = 1u << ((p->top + st) & 7);
+    if (p->full & b)
+        p->bad = 1;
+    else if (!(p->empty & b))
+        p->need_empty |= b, p->empty |= b;
+}
+
+/* The effect of x on the plan (and TOP): pushes, pops, stores to ST(i) */
+static void plan_op(struct x87plan *p, const struct x87op *x)
+{
+    switch (x->kind) {
+    case XK_FLD_ST:
+        plan_full(p, x->st);
+        /* fall through */
+    case XK_FLDK: case XK_FLD_M:
+        plan_empty(p, 7);
+        p->top = (p->top - 1) & 7;
+        p->empty &= ~(1u << p->top);
+        p->full |= 1u << p->top;
+        return;
+    case XK_FXCH: case XK_ARITH_R: case XK_COMI:
+        plan_full(p, x->st);
+        break;
+    case XK_FST_ST:
+        plan_full(p, 0);
+        p->empty &= ~(1u << ((p->top + x->st) & 7));
+        p->full |= 1u << ((p->top + x->st) & 7);
+        break;
+    default:
+        break;
+    }
+    plan_full(p, 0);
+    if (x->pop) {
+        p->full &= ~(1u << p->top);
+        p->empty |= 1u << p->top;
+        p->top = (p->top + 1) & 7;
+    }
+}
+
+/* TOP after an x87 instruction run by its handler (stack faults included),
+ * or -1 when the emitter cannot tell (FLDENV, FRSTOR, ...). */
+static int x87_top_after(const struct insn *i, unsigned top)
+{
+    unsigned g = i->reg, esc = i->opc & 7, rm = i->rm;
+    int d = 0;
+    if (i->mod != 3) {
+        if ((esc & 1) && g == 0)
+            d = -1;                                    /* FLD, FILD m16/m32/m64... */
+        else if ((esc == 3 && g == 5) || (esc == 7 && (g == 4 || g == 5)))
+            d = -1;                                    /* FLD m80, FBLD, FILD m64 */
+        else if (((esc & 1) && (g == 1 || g == 3)) || (esc == 3 && g == 7) || (esc == 7 && g >= 6) ||
+                 (!(esc & 1) && g == 3))
+            d = 1;                                     /* FSTP, FISTP, FISTTP, FCOMP... */
+        else if ((esc == 1 && g == 4) || (esc == 5 && (g == 4 || g == 6)))
+            return esc == 5 && g == 6 ? 0 : -1;        /* FLDENV, FRSTOR; FNSAVE inits */
+        return (int)((top + (unsigned)d) & 7);
+    }
+    switch (esc) {
+    case 0: d = g == 3; break;                         /* FCOMP */
+    case 1:
+        if (g == 0 || (g == 5 && rm != 7) || (g == 6 && (rm == 2 || rm == 4)) || (g == 7 && rm == 3))
+            d = -1;                                    /* FLD, constants, FPTAN, FXTRACT, FSINCOS */
+        else if ((g == 6 && (rm == 1 || rm == 3 || rm == 6 || rm == 7)) || (g == 7 && rm == 1))
+            d = g == 6 && rm == 6 ? -1 : 1;            /* FYL2X FPATAN FINCSTP FYL2XP1; FDECSTP */
+        break;
+    case 2: d = g == 5 ? 2 : 0; break;                 /* FUCOMPP */
+    case 3:
+        if (g == 4 && rm == 3)
+            return 0;                                  /* FNINIT */
+        break;
+    case 5: d = g == 3 || g == 5; break;               /* FSTP, FUCOMP */
+    case 6: d = g == 3 ? 2 : 1; break;                 /* FCOMPP, the ...P */
+    default: d = g == 0 || g == 5 || g == 6; break;    /* FFREEP, FUCOMIP, FCOMIP */
+    }
+    return (int)((top + (unsigned)d) & 7);
+}
+
+static void st16(struct em *e, int32_t d, int r)
+{
+    b1(e, 0x66);
+    mem_op(e, 0, 0, 0x89, r, RBX, -1, 0, d);
+}
+static void ld16(struct em *e, int r, int32_t d) { mem_op(e, 0, 0, 0xB70F, r, RBX, -1, 0, d); }
+static void ld64(struct em *e, int r, int32_t d) { mem_op(e, 1, 0, 0x8B, r, RBX, -1, 0, d); }
+static void st64(struct em *e, int32_t d, int r) { mem_op(e, 1, 0, 0x89, r, RBX, -1, 0, d); }
+
+/* op word [rbx + d], imm16 (81 /ext) */
+static void op16i(struct em *e, int ext, int32_t d, unsigned v)
+{
+    b1(e, 0x66);
+    mem_op(e, 0, 0, 0x81, ext, RBX, -1, 0, d);
+    b1(e, v & 0xFF); b1(e, (v >> 8) & 0xFF);
+}
+
+/* op ebp, imm32 (81 /ext) */
+static void op_ebp(struct em *e, int ext, uint32_t v)
+{
+    rr_op(e, 0, 0x81, ext, RBP);
+    b4(e, v);
+}
+
+/* FSW in memory from ebp with TOP = top, and FIP/FCS/FOP of instruction k */
+static void x87_flush(struct em *e, unsigned top, int32_t k)
+{
+    op_ebp(e, 4, ~FSW_TOP & 0xFFFFu);
+    op_ebp(e, 1, top << 11);
+    st16(e, FPU_F(fsw), RBP);
+    if (k < 0)
+        return;
+    const struct insn *i = &e->insns[k];
+    sti(e, FPU_F(fip), e->eip[k]);
+    unsigned fop = (i->opc & 7u) << 8 | i->modrm;
+    b1(e, 0x66);
+    mem_op(e, 0, 0, 0xC7, 0, RBX, -1, 0, FPU_F(fop));            /* mov word [fop], imm16 */
+    b1(e, fop & 0xFF); b1(e, fop >> 8);
+    ld16(e, RAX, SEG_F(S_CS, sel));
+    st16(e, FPU_F(fcs), RAX);
+}
+
+/* A jump to an ST_X87 stub for instruction k (added now) */
+static void x87_stub(struct em *e, uint32_t k, int hostcc)
+{
+    add_stub(e, ST_X87, k, jcc32(e, hostcc), 0, 0);
+    struct stub *s = &e->stubs[e->nstubs - 1];
+    s->top = (uint8_t)e->x87_top;
+    s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+}
+
+/* The run's checks (see above): to its ST_X87_RUN stub when they fail */
+static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
+{
+    b1(e, 0x66);
+    mem_op(e, 0, 0, 0x81, 7, RBX, -1, 0, FPU_F(fcw));   /* cmp word [fcw], imm16 */
+    b1(e, FPU_JIT_FCW & 0xFF); b1(e, FPU_JIT_FCW >> 8);
+    add_stub(e, ST_X87_RUN, k, jcc32(e, CC_NE), 0, 0);
+    e->x87_run_stub = e->nstubs - 1;
+    e->stubs[e->x87_run_stub].kend = e->x87_end;
+    mem_op(e, 0, 0, 0xF6, 0, RBX, -1, 0, CPU(cr0));     /* test byte [cr0], EM | TS */
+    b1(e, CR0_EM | CR0_TS);
+    add_to_stub(e, jcc32(e, CC_NE));
+    ld16(e, RBP, FPU_F(fsw));
+    rr_op(e, 0, 0x8B, RAX, RBP);
+    rr_op(e, 0, 0x81, 4, RAX); b4(e, FSW_ES | FSW_B | FSW_TOP);
+    rr_op(e, 0, 0x81, 7, RAX); b4(e, e->x87_top << 11);
+    add_to_stub(e, jcc32(e, CC_NE));
+    if (p->need_full | p->need_empty) {
+        ld16(e, RAX, FPU_F(tags));
+        rr_op(e, 0, 0x81, 4, RAX); b4(e, p->need_full | p->need_empty);
+        rr_op(e, 0, 0x81, 7, RAX); b4(e, p->need_full);
+        add_to_stub(e, jcc32(e, CC_NE));
+    }
+}
+
+static unsigned x87_p(const struct em *e, unsigned st) { return (e->x87_top + st) & 7; }
+
+/* Push rdx (significand) / ecx (sign and exponent) */
+static void x87_push(struct em *e)
+{
+    unsigned nt = (e->x87_top - 1) & 7;
+    st64(e, X87_M(nt), RDX);
+    st16(e, X87_SE(nt), RCX);
+    op16i(e, 1, FPU_F(tags), 1u << nt);                 /* or word [tags] */
+    op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+    e->x87_top = nt;
+}
+
+static void x87_pop(struct em *e)
+{
+    op16i(e, 4, FPU_F(tags), ~(1u << e->x87_top) & 0xFFFFu);   /* and word [tags] */
+    e->x87_top = (e->x87_top + 1) & 7;
+}
+
+/* The fpu_jit_* function for operation op on x (the destination) and y:
+ * whether they are swapped and the second one negated. */
+static const void *x87_fn(unsigned op, int *swap, int *neg)
+{
+    *swap = op == 5 || op == 7;
+    *neg = op == 4 || op == 5;
+    return op == 1 ? (const void *)fpu_jit_mul : op >= 6 ? (const void *)fpu_jit_div : (const void *)fpu_jit_add;
+}
+
+/* After a call to fpu_jit_*: the stub when x (rdx) is 0, else the result to
+ * physical register p and the flags into ebp. */
+static void x87_result(struct em *e, uint32_t k, unsigned p)
+{
+    rr_op(e, 1, 0x85, RDX, RDX);                                  /* test rdx, rdx */
+    x87_stub(e, k, CC_NS);
+    st64(e, X87_M(p), RAX);
+    st16(e, X87_SE(p), RDX);
+    rr_op(e, 1, 0xC1, 5, RDX); b1(e, 16);                         /* shr rdx, 16 */
+    rr_op(e, 0, 0x81, 4, RDX); b4(e, 0x7F | FSW_C1);
+    op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+    rr_op(e, 0, 0x09, RDX, RBP);                                  /* or ebp, edx */
+}
+
+/* The binary64 (size 8) or binary32 (4) operand at seg:r15d as an f80 in
+ * rdx (significand) and ecx (sign and exponent); a TLB miss, or a value
+ * that is not normal: the stub. Clobbers eax, esi. */
+static void x87_load(struct em *e, uint32_t k, int seg, int size)
+{
+    int f64 = size == 8;
+    emit_fast(e, k, seg, size, MMU_READ, ST_X87);
+    struct stub *s = &e->stubs[e->nstubs - 1];
+    s->top = (uint8_t)e->x87_top;
+    s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    mem_op(e, f64, 0, 0x8B, RDX, RAX, -1, 0, 0);                  /* mov rdx/edx, [rax] */
+    rr_op(e, f64, 0x8B, RCX, RDX);
+    rr_op(e, f64, 0xC1, 5, RCX); b1(e, f64 ? 52 : 23);            /* the exponent */
+    rr_op(e, 0, 0x81, 4, RCX); b4(e, f64 ? 0x7FF : 0xFF);
+    mem_op(e, 0, 0, 0x8D, RSI, RCX, -1, 0, -1);                   /* lea esi, [rcx - 1] */
+    rr_op(e, 0, 0x81, 7, RSI); b4(e, f64 ? 0x7FE : 0xFE);
+    add_to_stub(e, jcc32(e, CC_AE));                               /* zero, denormal, inf, NaN */
+    rr_op(e, 0, 0x81, 0, RCX); b4(e, f64 ? F80_BIAS - 1023 : F80_BIAS - 127);
+    rr_op(e, f64, 0x8B, RSI, RDX);
+    rr_op(e, f64, 0xC1, 5, RSI); b1(e, f64 ? 63 : 31);            /* the sign */
+    rr_op(e, 0, 0xC1, 4, RSI); b1(e, 15);
+    rr_op(e, 0, 0x09, RSI, RCX);
+    rr_op(e, 1, 0xC1, 4, RDX); b1(e, f64 ? 11 : 40);              /* the fraction */
+    rr_op(e, 1, 0xBA0F, 5, RDX); b1(e, 63);                       /* bts rdx, 63 */
+}
+
+/* FDP and FDS of a memory form (r15d = the offset) */
+static void x87_fdp(struct em *e, const struct insn *i)
+{
+    st(e, FPU_F(fdp), R15);
+    ld16(e, RAX, SEG_F(i->seg, sel));
+    st16(e, FPU_F(fds), RAX);
+}
+
+static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
+{
+    const struct insn *i = &e->insns[k];
+    unsigned t = e->x87_top;
+    emit_ea(e, i);
+    if (x->kind == XK_FLD_M) {
+        x87_load(e, k, i->seg, x->size);
+        x87_fdp(e, i);
+        x87_push(e);
+        return;
+    }
+    if (x->kind == XK_ARITH_M) {   /* ST0 = ST0 op m */
+        int swap, neg;
+        const void *fn = x87_fn(x->op, &swap, &neg);
+        x87_load(e, k, i->seg, x->size);
+        if (swap) {
+            rr_op(e, 1, 0x8B, RDI, RDX);
+            rr_op(e, 0, 0x8B, RSI, RCX);
+            ld64(e, RDX, X87_M(t));
+            ld16(e, RCX, X87_SE(t));
+        } else {
+            ld64(e, RDI, X87_M(t));
+            ld16(e, RSI, X87_SE(t));
+        }
+        if (neg) {
+            rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);
+        }
+        call_abs(e, fn);
+        x87_result(e, k, t);
+        x87_fdp(e, i);
+        return;
+    }
+    /* FST/FSTP m */
+    ld64(e, RDI, X87_M(t));
+    ld16(e, RSI, X87_SE(t));
+    call_abs(e, x->size == 8 ? (const void *)fpu_jit_to_f64 : (const void *)fpu_jit_to_f32);
+    rr_op(e, 1, 0x85, RDX, RDX);
+    x87_stub(e, k, CC_NS);
+    rr_op(e, 1, 0x8B, RDI, RAX);                                  /* the image */
+    rr_op(e, 1, 0x8B, R8, RDX);                                   /* the flags */
+    emit_fast(e, k, i->seg, x->size, MMU_WRITE, ST_X87);
+    e->stubs[e->nstubs - 1].top = (uint8_t)t;
+    e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    mem_op(e, x->size == 8, 0, 0x89, RDI, RAX, -1, 0, 0);
+    rr_op(e, 1, 0xC1, 5, R8); b1(e, 16);
+    rr_op(e, 0, 0x81, 4, R8); b4(e, 0x7F | FSW_C1);
+    op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+    rr_op(e, 0, 0x09, R8, RBP);
+    x87_fdp(e, i);
+    if (x->pop)
+        x87_pop(e);
+}
+
+/* Instruction k (of the run) */
+static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
+{
+    unsigned t = e->x87_top, pi = x87_p(e, x->st);
+    switch (x->kind) {
+    case XK_FLD_ST:
+        ld64(e, RDX, X87_M(pi));
+        ld16(e, RCX, X87_SE(pi));
+        x87_push(e);
+        break;
+    case XK_FLDK:
+        movi64(e, RDX, x->op ? 0 : 1ull << 63);
+        movi(e, RCX, x->op ? 0 : F80_BIAS);
+        x87_push(e);
+        break;
+    case XK_FXCH:
+        ld64(e, RDX, X87_M(t));
+        ld64(e, RCX, X87_M(pi));
+        st64(e, X87_M(t), RCX);
+        st64(e, X87_M(pi), RDX);
+        ld16(e, RDX, X87_SE(t));
+        ld16(e, RCX, X87_SE(pi));
+        st16(e, X87_SE(t), RCX);
+        st16(e, X87_SE(pi), RDX);
+        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        break;
+    case XK_FSIGN:
+        op16i(e, x->op ? 4 : 6, X87_SE(t), x->op ? 0x7FFF : 0x8000);   /* and / xor */
+        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        break;
+    case XK_FST_ST:
+        ld64(e, RDX, X87_M(t));
+        ld16(e, RCX, X87_SE(t));
+        st64(e, X87_M(pi), RDX);
+        st16(e, X87_SE(pi), RCX);
+        op16i(e, 1, FPU_F(tags), 1u << pi);
+        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        if (x->pop)
+            x87_pop(e);
+        break;
+    case XK_ARITH_R: {
+        int swap, neg;
+        const void *fn = x87_fn(x->op, &swap, &neg);
+        unsigned px = x->to_st ? pi : t, py = x->to_st ? t : pi;
+        unsigned pa = swap ? py : px, pb = swap ? px : py;
+        ld64(e, RDI, X87_M(pa));
+        ld16(e, RSI, X87_SE(pa));
+        ld64(e, RDX, X87_M(pb));
+        ld16(e, RCX, X87_SE(pb));
+        if (neg) {
+            rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);             /* xor ecx, 0x8000 */
+        }
+        call_abs(e, fn);
+        x87_result(e, k, px);
+        if (x->pop)
+            x87_pop(e);
+        break;
+    }
+    case XK_COMI:
+        ld64(e, RDI, X87_M(t));
+        ld16(e, RSI, X87_SE(t));
+        ld64(e, RDX, X87_M(pi));
+        ld16(e, RCX, X87_SE(pi));
+        call_abs(e, (const void *)fpu_jit_comi);
+        rr_op(e, 0, 0x85, RAX, RAX);
+        x87_stub(e, k, CC_S);
+        ld(e, RCX, CPU(eflags));
+        rr_op(e, 0, 0x81, 4, RCX); b4(e, 0x003F7FD5u & ~(uint32_t)FL_ARITH);
+        rr_op(e, 0, 0x09, RAX, RCX);                              /* or ecx, eax */
+        rr_op(e, 0, 0x83, 1, RCX); b1(e, 2);                      /* or ecx, 2 */
+        st(e, CPU(eflags), RCX);
+        sti(e, CPU(lf_op), LF_NONE);
+        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        if (x->pop)
+            x87_pop(e);
+        break;
+    default:
+        x87_mem_op(e, k, x);
+        break;
+    }
+}
+
+/* The longest run from instruction k on, and what it needs; 0: none */
+static uint32_t x87_plan_run(struct em *e, uint32_t k, struct x87plan *p)
+{
+    uint32_t end = k;
+    *p = (struct x87plan){ e->x87_top, 0, 0, 0, 0, 0 };
+    for (; end < e->b->n; end++) {
+        struct x87op x = x87_decode(&e->insns[end]);
+        if (x.kind == XK_NONE)
+            break;
+        struct x87plan q = *p;
+        plan_op(&q, &x);
+        if (q.bad)
+            break;
+        *p = q;
+    }
+    return end - k;
+}
+
+/* Instruction k when it is an x87 one: 1 when emitted in line, else 0 (the
+ * handler; the TOP expected after it is noted). */
+static int emit_x87(struct em *e, uint32_t k)
+{
+    const struct insn *i = &e->insns[k];
+    if (k >= e->x87_end) {   /* not in a run: start one? */
+        struct x87plan p;
+        uint32_t n = e->x87_top_ok ? x87_plan_run(e, k, &p) : 0;
+        if (!n) {
+            int t = x87_top_after(i, e->x87_top);
+            e->x87_top_ok = e->x87_top_ok && t >= 0;
+            e->x87_top = (unsigned)t & 7;
+            return 0;
+        }
+        e->x87_k0 = k;
+        e->x87_end = k + n;
+        x87_guard(e, k, &p);
+    }
+    struct x87op x = x87_decode(i);
+    int from = e->nstubs;
+    x87_op(e, k, &x);
+    rejoin_here(e, from);
+    if (k + 1 == e->x87_end) {
+        x87_flush(e, e->x87_top, (int32_t)k);
+        e->stubs[e->x87_run_stub].rejoin = e->p;
+    }
+    e->kind = x.kind == XK_COMI ? -1 : e->kind_in;   /* FCOMI sets the flags */
+    return 1;
+}
+
 /* Instruction k in line; returns 0 when it has no inline form, 2 when it
  * set EIP (a control transfer, always last), 3 when it also emitted its
  * block exits (Jcc), else 1. */
 static int emit_inline(struct em *e, uint32_t k)
 {
     const struct insn *i = &e->insns[k];
+    if (i->opc >= 0xD8 && i->opc <= 0xDF)
+        return emit_x87(e, k);
+    if (i->opc == 0x1AE || (i->opc >= 0x160 && i->opc <= 0x17F) || i->opc >= 0x1D0)
+        e->x87_top_ok = 0;   /* FXRSTOR, MMX: TOP is no longer known */
     struct form_args f = { 0, 0, 0, 1, 0, 0 };
     enum form fm = pick_form(i, &f);
     int last = k + 1 == e->b->n;
@@ -1544,6 +2081,15 @@ static void emit_stub(struct em *e, struct stub *s)
             b1(e, 0x9D);                             /* popfq */
         }
         break;
+    case ST_X87:
+        x87_flush(e, s->top, s->prev);
+        call_handler(e, k);
+        ld16(e, RBP, FPU_F(fsw));
+        break;
+    case ST_X87_RUN:
+        for (uint32_t j = k; j < s->kend; j++)
+            call_handler(e, j);
+        break;
     case ST_HANDLER:
         set_fault_state(e, k);
         sti(e, CPU(eip), e->eip[k + 1]);
@@ -1760,7 +2306,7 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target)
 }
 
 jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
-                          uint32_t eip0, int flat, void **chain_entry)
+                          uint32_t eip0, int flat, unsigned x87_top, void **chain_entry)
 {
     if (j->used + JIT_BLOCK_MAX > j->limit || j->nslots + BLOCK_MAX * 2 > JIT_SLOTS)
         return NULL;
@@ -1789,6 +2335,9 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     e->last_target = -1;
     e->kind = -1;
     e->host = 0;
+    e->x87_top = x87_top & 7;
+    e->x87_top_ok = 1;
+    e->x87_end = 0;
     for (uint32_t k = 0; k < b->n; k++) {
         e->kind_in = e->kind;
         e->host_in = e->host;

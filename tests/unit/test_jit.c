@@ -154,6 +154,16 @@ static void compare(struct machine *a, struct machine *b, const char *tag)
         ck_assert_msg(x->segs[s].sel == y->segs[s].sel && x->segs[s].base == y->segs[s].base &&
                       x->segs[s].limit == y->segs[s].limit && x->segs[s].flags == y->segs[s].flags,
                       "%s: segment %d differs", tag, s);
+    const struct fpu *p = &x->fpu, *q = &y->fpu;
+    for (int r = 0; r < 8; r++)
+        ck_assert_msg(p->mant[r] == q->mant[r] && p->se[r] == q->se[r], "%s: x87 R%d interp %04x:%016llx jit %04x:%016llx",
+                      tag, r, p->se[r], (unsigned long long)p->mant[r], q->se[r], (unsigned long long)q->mant[r]);
+    ck_assert_msg(p->fcw == q->fcw && p->fsw == q->fsw && p->tags == q->tags,
+                  "%s: FCW/FSW/tags interp %04x %04x %02x jit %04x %04x %02x", tag, p->fcw, p->fsw, p->tags, q->fcw,
+                  q->fsw, q->tags);
+    ck_assert_msg(p->fop == q->fop && p->fip == q->fip && p->fdp == q->fdp && p->fcs == q->fcs && p->fds == q->fds,
+                  "%s: FOP/FIP/FDP interp %03x %#x %#x jit %03x %#x %#x", tag, p->fop, p->fip, p->fdp, q->fop, q->fip,
+                  q->fdp);
     if (memcmp(a->pm.ram, b->pm.ram, RAM)) {
         uint32_t k = 0;
         while (a->pm.ram[k] == b->pm.ram[k])
@@ -256,6 +266,7 @@ struct gen {
     int stack16;
     int in_sub;
     uint32_t sub_at[2];   /* subroutines (0: none yet) */
+    int x87;              /* x87 chunks too */
 };
 
 static unsigned rnd(struct gen *g, unsigned n) { return (unsigned)(rng_next(&g->s) % n); }
@@ -477,8 +488,46 @@ static void chunk_handler(struct gen *g)
     }
 }
 
+/* x87 forms, on [esi + d8] (0x20F00-0x20FFF: 8-byte operands cross the page
+ * end at the top) for memory operands. Registers run empty and full on the
+ * way (masked stack faults, NaNs), FLDCW gives other FCWs, FNSTENV stores
+ * FIP/FOP/FDP for the memory comparison. */
+static void chunk_x87(struct gen *g)
+{
+    static const uint16_t cws[5] = { 0x037F, 0x037F, 0x027F, 0x0F7F, 0x007F };
+    struct as *a = g->a;
+    uint8_t r = (uint8_t)rnd(g, 8), op = (uint8_t)(rnd(g, 8) << 3), d = (uint8_t)rnd(g, 256);
+    uint8_t m = rnd(g, 2) ? 0xDD : 0xD9;   /* binary64 or binary32 loads and stores */
+    switch (rnd(g, 16)) {
+    case 0: E(a, 0xD9, 0xC0 + r); break;                                   /* fld st(r) */
+    case 1: E(a, 0xD9, 0xC8 + r); break;                                   /* fxch */
+    case 2: E(a, 0xDD, (rnd(g, 2) ? 0xD8 : 0xD0) + r); break;              /* fstp/fst st(r) */
+    case 3: E(a, 0xD9, rnd(g, 2) ? 0xE8 : 0xEE); break;                    /* fld1/fldz */
+    case 4: E(a, 0xD9, 0xE0 + rnd(g, 2)); break;                           /* fchs/fabs */
+    case 5: E(a, 0xD8, 0xC0 | op | r); break;                              /* st0 op st(r) */
+    case 6: case 7: /* st(r) op st0, ...p (no FCOM aliases here) */
+        E(a, rnd(g, 2) ? 0xDC : 0xDE, 0xC0 | (op == 0x10 || op == 0x18 ? 0 : op) | r);
+        break;
+    case 8: E(a, rnd(g, 2) ? 0xDB : 0xDF, (uint8_t)(0xC0 | (5 + rnd(g, 2)) << 3 | r)); break; /* f(u)comi(p) */
+    case 9: E(a, m, 0x46, d); break;                                       /* fld m */
+    case 10: E(a, m, (uint8_t)(0x46 | (2 + rnd(g, 2)) << 3), d); break;    /* fst(p) m */
+    case 11: E(a, m == 0xDD ? 0xDC : 0xD8, 0x46 | op, d); break;           /* st0 op m */
+    case 12: { uint16_t cw = cws[rnd(g, 5)];                               /* fldcw */
+               E(a, 0x66, 0xC7, 0x46, d, cw & 0xFF, cw >> 8, 0xD9, 0x6E, d); break; }
+    case 13: E(a, 0xDF, 0xE0); break;                                      /* fnstsw ax */
+    case 14: E(a, 0xD9, 0x76, (uint8_t)rnd(g, 0x60)); break;               /* fnstenv */
+    default: /* a value from memory through an operation and back */
+        E(a, m, 0x46, d, 0xD8, 0xC0 | op | r, m, 0x5E, (uint8_t)rnd(g, 256));
+        break;
+    }
+}
+
 static void chunk(struct gen *g)
 {
+    if (g->x87 && rnd(g, 2)) {
+        chunk_x87(g);
+        return;
+    }
     unsigned k = rnd(g, 20);
     if (k < 11)
         chunk_inline(g);
@@ -512,9 +561,9 @@ static void chunk_and_branch(struct gen *g)
 
 /* jmp main; sub0: ... ret; sub1: ... ret; main: mov ebp, iters;
  * L: chunks; dec ebp; jnz L; hlt */
-static void gen_program(struct as *a, uint64_t seed, int stack16, int nchunks, uint32_t iters)
+static void gen_program(struct as *a, uint64_t seed, int stack16, int nchunks, uint32_t iters, int x87)
 {
-    struct gen g = { a, seed * 0x9E3779B97F4A7C15ull + 1, stack16, 0, { 0, 0 } };
+    struct gen g = { a, seed * 0x9E3779B97F4A7C15ull + 1, stack16, 0, { 0, 0 }, x87 };
     a->n = 0;
     E(a, 0xE9);
     e32(a, 0);
@@ -531,6 +580,8 @@ static void gen_program(struct as *a, uint64_t seed, int stack16, int nchunks, u
     E(a, 0xBD);
     e32(a, iters);
     uint32_t loop = a->n;
+    if (x87)   /* fninit; fld qword [esi]; fld1; fld qword [esi + 8] */
+        E(a, 0xDB, 0xE3, 0xDD, 0x06, 0xD9, 0xE8, 0xDD, 0x46, 0x08);
     for (int k = 0; k < nchunks; k++)
         chunk_and_branch(&g);
     E(a, 0x4D);                                   /* dec ebp */
@@ -581,7 +632,7 @@ static void random_batch_cap(int first, int n, int envsel, size_t cap)
     for (int k = first; k < first + n; k++) {
         struct env env = random_envs[envsel >= 0 ? envsel : k % 3];
         static struct as prog;
-        gen_program(&prog, (uint64_t)k, env.stack16, 6 + k % 25, 24 + (uint32_t)(k % 7));
+        gen_program(&prog, (uint64_t)k, env.stack16, 6 + k % 25, 24 + (uint32_t)(k % 7), k / 1000 == 3);
         /* anywhere in the first code page, so that blocks end at the page end */
         uint32_t org = CODE + (((uint32_t)k * 0x3A7u) & 0xFFF);
         struct machine *a = random_machine(&env, &prog, (uint64_t)k, org);
@@ -615,6 +666,13 @@ END_TEST
 START_TEST(test_code_buffer_full)
 {
     random_batch_cap(2000 + _i * 10, 10, -1, 1);
+}
+END_TEST
+
+/* Programs 3000-: x87 forms among the others */
+START_TEST(test_random_x87)
+{
+    random_batch(3000 + _i * 10, 10, -1);
 }
 END_TEST
 
@@ -1584,6 +1642,7 @@ Suite *jit_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_random_programs, 0, 16);
     tcase_add_loop_test(tc, test_random_programs_stack16, 0, 4);
+    tcase_add_loop_test(tc, test_random_x87, 0, 8);
     tcase_add_loop_test(tc, test_code_buffer_full, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("flags");
