@@ -49,19 +49,23 @@ void fpu_specialise(struct insn *i);
 
 /* The arithmetic of the JIT's x87 code (cpu/jit/jit_x86_64.c), in
  * cpu/fpu_fast.c: pure functions of register values (significand, sign and
- * exponent) for FCW = FPU_JIT_FCW, Linux's default (64-bit precision, round
- * to nearest, all exceptions masked). Results: `mant`, and in `x` the sign
- * and exponent (bits 0-15), the FSW flags with C1 (bits 16-31) and bit 63
- * set; x = 0 when the fast path does not apply (an operand not normal or
- * zero, a result out of the normal range): then the compiled code runs the
+ * exponent) for round to nearest with all exceptions masked (FCW & ~0300h
+ * = FPU_JIT_FCW; 037Fh is Linux's default, 027Fh that of Windows and the
+ * BSDs); `drop` is the number of significand bits below the precision
+ * (0, 11 or 40, fpu_jit_drop). Results: `mant`, and in `x` the sign and
+ * exponent (bits 0-15), the FSW flags with C1 (bits 16-31) and bit 63 set;
+ * x = 0 when the fast path does not apply (an operand not normal or zero,
+ * a result out of the normal range): then the compiled code runs the
  * instruction's handler, which decides everything again. */
-#define FPU_JIT_FCW 0x037Fu
+#define FPU_JIT_FCW 0x007Fu
+/* drop for precision control pc (FCW bits 8-9): byte pc of this word */
+#define FPU_JIT_DROPS 0x000B0028u
 struct fpu_jit_res {
     uint64_t mant, x;
 };
-struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
-struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
-struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
+struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop);
+struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop);
+struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop);
 /* FCOMI of a and b: EFLAGS ZF PF CF, or 0x80000000 (not a fast case) */
 uint32_t fpu_jit_comi(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
 /* The binary64 / binary32 image of a value for FST m64 / m32 in `mant` */

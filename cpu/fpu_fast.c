@@ -730,6 +730,12 @@ void fpu_specialise(struct insn *i)
 
 /* ---- the JIT's arithmetic (cpu/fpu.h) ---- */
 
+F80F_INLINE struct f80f_rnd jit_rnd(unsigned drop)
+{
+    struct f80f_rnd m = { F80_RN, drop };
+    return m;
+}
+
 static struct fpu_jit_res jit_res(int ok, struct f80 r, uint16_t fl)
 {
     struct fpu_jit_res o = { 0, 0 };
@@ -740,27 +746,27 @@ static struct fpu_jit_res jit_res(int ok, struct f80 r, uint16_t fl)
     return o;
 }
 
-struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop)
 {
     struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb }, r = { 0, 0 };
     uint16_t fl = 0;
-    int ok = f80f_addsub(f80f_rnd_of(FPU_JIT_FCW), a, b, 0, &r, &fl);
+    int ok = f80f_addsub(jit_rnd(drop), a, b, 0, &r, &fl);
     return jit_res(ok, r, fl);
 }
 
-struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop)
 {
     struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb }, r = { 0, 0 };
     uint16_t fl = 0;
-    int ok = f80f_mul(f80f_rnd_of(FPU_JIT_FCW), a, b, &r, &fl);
+    int ok = f80f_mul(jit_rnd(drop), a, b, &r, &fl);
     return jit_res(ok, r, fl);
 }
 
-struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop)
 {
     struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb }, r = { 0, 0 };
     uint16_t fl = 0;
-    int ok = f80f_div(f80f_rnd_of(FPU_JIT_FCW), a, b, &r, &fl);
+    int ok = f80f_div(jit_rnd(drop), a, b, &r, &fl);
     return jit_res(ok, r, fl);
 }
 

@@ -49,7 +49,7 @@ struct stub {
     uint8_t tail;
     int32_t tail_disp;    /* TAIL_LOAD1/2/4: where the loaded value goes */
     uint32_t k;           /* instruction index in the block */
-    uint8_t *patch[4];    /* rel32s of the jumps to the stub */
+    uint8_t *patch[12];   /* rel32s of the jumps to the stub */
     uint8_t *rejoin;      /* where the stub returns to */
     uint32_t kend;        /* ST_X87_RUN: the end of the run */
     uint8_t top;          /* ST_X87: TOP before the instruction */
@@ -224,7 +224,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
 static void add_to_stub(struct em *e, uint8_t *at)
 {
     struct stub *st = &e->stubs[e->nstubs - 1];
-    if (st->npatch < 4)
+    if (st->npatch < 12)
         st->patch[st->npatch++] = at;
     else
         e->overflow = 1;
@@ -1322,7 +1322,7 @@ static void op_ebp(struct em *e, int ext, uint32_t v)
 /* FSW in memory from ebp with TOP = top, and FIP/FCS/FOP of instruction k */
 static void x87_flush(struct em *e, unsigned top, int32_t k)
 {
-    op_ebp(e, 4, ~FSW_TOP & 0xFFFFu);
+    op_ebp(e, 4, ~(uint32_t)FSW_TOP);
     op_ebp(e, 1, top << 11);
     st16(e, FPU_F(fsw), RBP);
     if (k < 0)
@@ -1337,29 +1337,50 @@ static void x87_flush(struct em *e, unsigned top, int32_t k)
     st16(e, FPU_F(fcs), RAX);
 }
 
-/* A jump to an ST_X87 stub for instruction k (added now) */
-static void x87_stub(struct em *e, uint32_t k, int hostcc)
+/* A new ST_X87 stub for instruction k of the run, jumped to from at (or
+ * from nowhere yet) */
+static void x87_new_stub(struct em *e, uint32_t k, uint8_t *at)
 {
-    add_stub(e, ST_X87, k, jcc32(e, hostcc), 0, 0);
+    add_stub(e, ST_X87, k, at, 0, 0);
     struct stub *s = &e->stubs[e->nstubs - 1];
     s->top = (uint8_t)e->x87_top;
     s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
 }
 
+/* A jump (host condition cc) to a new ST_X87 stub for instruction k */
+static void x87_stub(struct em *e, uint32_t k, int hostcc)
+{
+    x87_new_stub(e, k, jcc32(e, hostcc));
+}
+
+/* ebp = FSW, and in its bits 16-23 the fpu_jit_* functions' `drop` for
+ * the precision in FCW (clobbers eax, ecx, edx) */
+static void x87_load_fsw(struct em *e)
+{
+    ld16(e, RBP, FPU_F(fsw));
+    mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, FPU_F(fcw) + 1);   /* movzx ecx, byte [fcw + 1] */
+    rr_op(e, 0, 0x83, 4, RCX); b1(e, 3);
+    rr_op(e, 0, 0xC1, 4, RCX); b1(e, 3);                       /* shl ecx, 3 */
+    movi(e, RDX, FPU_JIT_DROPS);
+    rr_op(e, 0, 0xD3, 5, RDX);                                  /* shr edx, cl */
+    rr_op(e, 0, 0xC1, 4, RDX); b1(e, 24);                       /* shl edx, 24 */
+    rr_op(e, 0, 0xC1, 5, RDX); b1(e, 8);                        /* shr edx, 8 */
+    rr_op(e, 0, 0x09, RDX, RBP);
+}
+
 /* The run's checks (see above): to its ST_X87_RUN stub when they fail */
 static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
 {
-    b1(e, 0x66);
-    mem_op(e, 0, 0, 0x81, 7, RBX, -1, 0, FPU_F(fcw));   /* cmp word [fcw], imm16 */
-    b1(e, FPU_JIT_FCW & 0xFF); b1(e, FPU_JIT_FCW >> 8);
+    ld16(e, RAX, FPU_F(fcw));
+    rr_op(e, 0, 0x81, 4, RAX); b4(e, ~0x0300u & 0xFFFFu);     /* any precision */
+    rr_op(e, 0, 0x81, 7, RAX); b4(e, FPU_JIT_FCW);
     add_stub(e, ST_X87_RUN, k, jcc32(e, CC_NE), 0, 0);
     e->x87_run_stub = e->nstubs - 1;
     e->stubs[e->x87_run_stub].kend = e->x87_end;
     mem_op(e, 0, 0, 0xF6, 0, RBX, -1, 0, CPU(cr0));     /* test byte [cr0], EM | TS */
     b1(e, CR0_EM | CR0_TS);
     add_to_stub(e, jcc32(e, CC_NE));
-    ld16(e, RBP, FPU_F(fsw));
-    rr_op(e, 0, 0x8B, RAX, RBP);
+    ld16(e, RAX, FPU_F(fsw));
     rr_op(e, 0, 0x81, 4, RAX); b4(e, FSW_ES | FSW_B | FSW_TOP);
     rr_op(e, 0, 0x81, 7, RAX); b4(e, e->x87_top << 11);
     add_to_stub(e, jcc32(e, CC_NE));
@@ -1369,6 +1390,7 @@ static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
         rr_op(e, 0, 0x81, 7, RAX); b4(e, p->need_full);
         add_to_stub(e, jcc32(e, CC_NE));
     }
+    x87_load_fsw(e);
 }
 
 static unsigned x87_p(const struct em *e, unsigned st) { return (e->x87_top + st) & 7; }
@@ -1380,7 +1402,7 @@ static void x87_push(struct em *e)
     st64(e, X87_M(nt), RDX);
     st16(e, X87_SE(nt), RCX);
     op16i(e, 1, FPU_F(tags), 1u << nt);                 /* or word [tags] */
-    op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+    op_ebp(e, 4, ~(uint32_t)FSW_C1);
     e->x87_top = nt;
 }
 
@@ -1399,6 +1421,166 @@ static const void *x87_fn(unsigned op, int *swap, int *neg)
     return op == 1 ? (const void *)fpu_jit_mul : op >= 6 ? (const void *)fpu_jit_div : (const void *)fpu_jit_add;
 }
 
+/* One more jump (host condition cc) to the ST_X87 stub added last */
+static void x87_fail(struct em *e, int cc)
+{
+    add_to_stub(e, jcc32(e, cc));
+}
+
+/* eax = the exponent of esi, r10d that of ecx; both normal, else the stub */
+static void x87_normals(struct em *e)
+{
+    for (int k = 0; k < 2; k++) {
+        int se = k ? RCX : RSI, ex = k ? R10 : RAX;
+        rr_op(e, 0, 0x8B, ex, se);
+        rr_op(e, 0, 0x81, 4, ex); b4(e, 0x7FFF);
+        mem_op(e, 0, 0, 0x8D, R9, ex, -1, 0, -1);                 /* lea r9d, [ex - 1] */
+        rr_op(e, 0, 0x81, 7, R9); b4(e, 0x7FFD);
+        x87_fail(e, CC_A);
+    }
+    rr_op(e, 1, 0x8B, R9, RDI);
+    rr_op(e, 1, 0x21, RDX, R9);                                   /* and r9, rdx: both integer bits */
+    x87_fail(e, CC_NS);
+}
+
+/* Round to nearest (64 bits) rdi:rdx (significand and the bits below) with
+ * exponent eax, sign in bit 15 of esi: rax = significand, rdx = the x of
+ * the fpu_jit_* functions; out of range: the stub. */
+static void x87_round64(struct em *e)
+{
+    rr_op(e, 0, 0x33, RCX, RCX);                                  /* xor ecx, ecx: the flags */
+    rr_op(e, 1, 0x85, RDX, RDX);
+    uint8_t *exact = jcc32(e, CC_E);
+    movi(e, RCX, F80_PE);
+    movi64(e, R9, 1ull << 63);
+    rr_op(e, 1, 0x3B, RDX, R9);                                   /* cmp rdx, r9 */
+    uint8_t *below = jcc32(e, CC_B);
+    uint8_t *up = jcc32(e, CC_A);
+    b1(e, 0x40); b1(e, 0xF6); b1(e, 0xC7); b1(e, 1);              /* test dil, 1: a tie */
+    uint8_t *even = jcc32(e, CC_E);
+    patch(e, up, e->p);
+    rr_op(e, 0, 0x81, 1, RCX); b4(e, F80_C1);                     /* or ecx, C1 */
+    rr_op(e, 1, 0x83, 0, RDI); b1(e, 1);                          /* add rdi, 1 */
+    uint8_t *nc = jcc32(e, CC_AE);
+    rr_op(e, 1, 0x8B, RDI, R9);                                   /* carried out: 2^63, e + 1 */
+    rr_op(e, 0, 0xFF, 0, RAX);
+    patch(e, exact, e->p);
+    patch(e, below, e->p);
+    patch(e, even, e->p);
+    patch(e, nc, e->p);
+    rr_op(e, 0, 0x81, 7, RAX); b4(e, 0x7FFE);
+    x87_fail(e, CC_A);
+    rr_op(e, 0, 0x81, 4, RSI); b4(e, 0x8000);
+    rr_op(e, 0, 0x09, RAX, RSI);                                  /* or esi, eax */
+    rr_op(e, 0, 0xC1, 4, RCX); b1(e, 16);
+    rr_op(e, 0, 0x09, RCX, RSI);
+    rr_op(e, 1, 0x8B, RAX, RDI);
+    rr_op(e, 0, 0x8B, RDX, RSI);
+    rr_op(e, 1, 0xBA0F, 5, RDX); b1(e, 63);                       /* bts rdx, 63 */
+}
+
+/* fpu_jit_add for 64-bit precision in line (a = rdi/esi, b = rdx/ecx): the
+ * common case only (both normal, exponents less than 64 apart, no
+ * cancellation to a denormal or zero); else the stub */
+static void x87_add64(struct em *e)
+{
+    x87_normals(e);
+    /* |a| >= |b|: else swap them (addition commutes) */
+    rr_op(e, 0, 0x3B, RAX, R10);                                  /* cmp eax, r10d */
+    uint8_t *keep = jcc32(e, CC_A);
+    uint8_t *swap = jcc32(e, CC_B);
+    rr_op(e, 1, 0x3B, RDI, RDX);
+    uint8_t *keep2 = jcc32(e, CC_AE);
+    patch(e, swap, e->p);
+    rr_op(e, 1, 0x87, RDI, RDX);                                  /* xchg rdi, rdx */
+    rr_op(e, 0, 0x87, RSI, RCX);
+    rr_op(e, 0, 0x87, RAX, R10);
+    patch(e, keep, e->p);
+    patch(e, keep2, e->p);
+    rr_op(e, 0, 0x8B, R11, RSI);
+    rr_op(e, 0, 0x33, R11, RCX);                                  /* r11d: the signs differ */
+    rr_op(e, 0, 0x8B, RCX, RAX);
+    rr_op(e, 0, 0x2B, RCX, R10);                                  /* ecx = d */
+    rr_op(e, 0, 0x83, 7, RCX); b1(e, 63);
+    x87_fail(e, CC_A);
+    rr_op(e, 1, 0x8B, R9, RDX);
+    rr_op(e, 1, 0xD3, 5, R9);                                     /* r9 = b >> d */
+    rr_op(e, 1, 0x01, RDX, RDX);
+    rr_op(e, 0, 0x83, 6, RCX); b1(e, 63);                         /* xor ecx, 63: 63 - d */
+    rr_op(e, 1, 0xD3, 4, RDX);                                    /* rdx = b << (64 - d), 0 for d = 0 */
+    rr_op(e, 0, 0xF7, 0, R11); b4(e, 0x8000);
+    uint8_t *sub = jcc32(e, CC_NE);
+    rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9 */
+    uint8_t *done = jcc32(e, CC_AE);
+    /* carried out: shift right one (bit 0 of rdx is 0: d < 64) */
+    rr_op(e, 1, 0xAC0F, RDI, RDX); b1(e, 1);                      /* shrd rdx, rdi, 1 */
+    b1(e, 0xF9);                                                  /* stc */
+    rr_op(e, 1, 0xD1, 3, RDI);                                    /* rcr rdi, 1 */
+    rr_op(e, 0, 0xFF, 0, RAX);
+    uint8_t *done2 = jmp32(e);
+    patch(e, sub, e->p);
+    rr_op(e, 1, 0x29, R9, RDI);                                   /* sub rdi, r9 */
+    rr_op(e, 1, 0xF7, 3, RDX);                                    /* neg rdx: CF = rdx != 0 */
+    rr_op(e, 1, 0x83, 3, RDI); b1(e, 0);                          /* sbb rdi, 0 */
+    uint8_t *norm = jcc32(e, CC_S);
+    x87_fail(e, CC_E);                                            /* rdi = 0 */
+    rr_op(e, 1, 0xBD0F, RCX, RDI);                                /* bsr rcx, rdi */
+    rr_op(e, 0, 0x83, 6, RCX); b1(e, 63);                         /* the shift */
+    rr_op(e, 1, 0xA50F, RDX, RDI);                                /* shld rdi, rdx, cl */
+    rr_op(e, 1, 0xD3, 4, RDX);                                    /* shl rdx, cl */
+    rr_op(e, 0, 0x2B, RAX, RCX);                                  /* sub eax, ecx */
+    x87_fail(e, CC_LE);                                           /* a denormal */
+    patch(e, done, e->p);
+    patch(e, done2, e->p);
+    patch(e, norm, e->p);
+    x87_round64(e);
+}
+
+/* fpu_jit_mul for 64-bit precision in line: both normal, the result too */
+static void x87_mul64(struct em *e)
+{
+    x87_normals(e);
+    mem_op(e, 0, 0, 0x8D, R11, RAX, R10, 0, 1 - F80_BIAS);       /* lea r11d, [rax + r10 - BIAS + 1] */
+    rr_op(e, 0, 0x33, RSI, RCX);                                  /* the sign */
+    mem_op(e, 0, 0, 0x8D, RCX, R11, -1, 0, -2);
+    rr_op(e, 0, 0x81, 7, RCX); b4(e, 0x7FFB);
+    x87_fail(e, CC_A);                                            /* the exponent out of 2..7FFDh */
+    rr_op(e, 1, 0x8B, RAX, RDI);
+    rr_op(e, 1, 0xF7, 4, RDX);                                    /* mul rdx */
+    rr_op(e, 1, 0x85, RDX, RDX);
+    uint8_t *ok = jcc32(e, CC_S);
+    rr_op(e, 1, 0xA40F, RAX, RDX); b1(e, 1);                      /* shld rdx, rax, 1 */
+    rr_op(e, 1, 0x01, RAX, RAX);
+    rr_op(e, 0, 0xFF, 1, R11);
+    patch(e, ok, e->p);
+    rr_op(e, 1, 0x8B, RDI, RDX);
+    rr_op(e, 1, 0x8B, RDX, RAX);
+    rr_op(e, 0, 0x8B, RAX, R11);
+    x87_round64(e);
+}
+
+/* A call to an fpu_jit_* arithmetic function, drop (from ebp) in r8d; add
+ * and multiply at 64-bit precision in line instead (rare cases: the stub
+ * for instruction k, added here) */
+static void x87_call(struct em *e, uint32_t k, const void *fn)
+{
+    rr_op(e, 0, 0x8B, R8, RBP);
+    rr_op(e, 0, 0xC1, 5, R8); b1(e, 16);                          /* shr r8d, 16 */
+    uint8_t *out = NULL;
+    if (fn != (const void *)fpu_jit_div) {
+        x87_new_stub(e, k, NULL);
+        uint8_t *call = jcc32(e, CC_NE);                          /* drop != 0 */
+        if (fn == (const void *)fpu_jit_add)
+            x87_add64(e);
+        else
+            x87_mul64(e);
+        out = jmp32(e);
+        patch(e, call, e->p);
+    }
+    call_abs(e, fn);
+    patch(e, out, e->p);
+}
+
 /* After a call to fpu_jit_*: the stub when x (rdx) is 0, else the result to
  * physical register p and the flags into ebp. */
 static void x87_result(struct em *e, uint32_t k, unsigned p)
@@ -1409,7 +1591,7 @@ static void x87_result(struct em *e, uint32_t k, unsigned p)
     st16(e, X87_SE(p), RDX);
     rr_op(e, 1, 0xC1, 5, RDX); b1(e, 16);                         /* shr rdx, 16 */
     rr_op(e, 0, 0x81, 4, RDX); b4(e, 0x7F | FSW_C1);
-    op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+    op_ebp(e, 4, ~(uint32_t)FSW_C1);
     rr_op(e, 0, 0x09, RDX, RBP);                                  /* or ebp, edx */
 }
 
@@ -1420,9 +1602,8 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
 {
     int f64 = size == 8;
     emit_fast(e, k, seg, size, MMU_READ, ST_X87);
-    struct stub *s = &e->stubs[e->nstubs - 1];
-    s->top = (uint8_t)e->x87_top;
-    s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    e->stubs[e->nstubs - 1].top = (uint8_t)e->x87_top;
+    e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
     mem_op(e, f64, 0, 0x8B, RDX, RAX, -1, 0, 0);                  /* mov rdx/edx, [rax] */
     rr_op(e, f64, 0x8B, RCX, RDX);
     rr_op(e, f64, 0xC1, 5, RCX); b1(e, f64 ? 52 : 23);            /* the exponent */
@@ -1474,7 +1655,7 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
         if (neg) {
             rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);
         }
-        call_abs(e, fn);
+        x87_call(e, k, fn);
         x87_result(e, k, t);
         x87_fdp(e, i);
         return;
@@ -1493,7 +1674,7 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
     mem_op(e, x->size == 8, 0, 0x89, RDI, RAX, -1, 0, 0);
     rr_op(e, 1, 0xC1, 5, R8); b1(e, 16);
     rr_op(e, 0, 0x81, 4, R8); b4(e, 0x7F | FSW_C1);
-    op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+    op_ebp(e, 4, ~(uint32_t)FSW_C1);
     rr_op(e, 0, 0x09, R8, RBP);
     x87_fdp(e, i);
     if (x->pop)
@@ -1524,11 +1705,11 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         ld16(e, RCX, X87_SE(pi));
         st16(e, X87_SE(t), RCX);
         st16(e, X87_SE(pi), RDX);
-        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        op_ebp(e, 4, ~(uint32_t)FSW_C1);
         break;
     case XK_FSIGN:
         op16i(e, x->op ? 4 : 6, X87_SE(t), x->op ? 0x7FFF : 0x8000);   /* and / xor */
-        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        op_ebp(e, 4, ~(uint32_t)FSW_C1);
         break;
     case XK_FST_ST:
         ld64(e, RDX, X87_M(t));
@@ -1536,7 +1717,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         st64(e, X87_M(pi), RDX);
         st16(e, X87_SE(pi), RCX);
         op16i(e, 1, FPU_F(tags), 1u << pi);
-        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        op_ebp(e, 4, ~(uint32_t)FSW_C1);
         if (x->pop)
             x87_pop(e);
         break;
@@ -1552,7 +1733,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         if (neg) {
             rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);             /* xor ecx, 0x8000 */
         }
-        call_abs(e, fn);
+        x87_call(e, k, fn);
         x87_result(e, k, px);
         if (x->pop)
             x87_pop(e);
@@ -1572,7 +1753,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         rr_op(e, 0, 0x83, 1, RCX); b1(e, 2);                      /* or ecx, 2 */
         st(e, CPU(eflags), RCX);
         sti(e, CPU(lf_op), LF_NONE);
-        op_ebp(e, 4, ~FSW_C1 & 0xFFFFu);
+        op_ebp(e, 4, ~(uint32_t)FSW_C1);
         if (x->pop)
             x87_pop(e);
         break;
@@ -2084,7 +2265,7 @@ static void emit_stub(struct em *e, struct stub *s)
     case ST_X87:
         x87_flush(e, s->top, s->prev);
         call_handler(e, k);
-        ld16(e, RBP, FPU_F(fsw));
+        x87_load_fsw(e);
         break;
     case ST_X87_RUN:
         for (uint32_t j = k; j < s->kend; j++)

@@ -853,6 +853,108 @@ START_TEST(test_mul_div)
 }
 END_TEST
 
+/* x87 runs in line under each precision and rounding control (the JIT
+ * does RN with any precision in line, the rest through the handlers), with
+ * registers compared inside the loop; then CR0.TS set: #NM from the run. */
+static const uint16_t x87_cws[4] = { 0x037F, 0x027F, 0x007F, 0x0F7F };
+static void x87_setup(struct machine *m, int k)
+{
+    static const uint64_t v[4] = { 0x3FD5555555555555ull, 0x400921FB54442D18ull, 0x4005BF0A8B145769ull,
+                                   0x3FF6A09E667F3BCDull };   /* 1/3, pi, e, sqrt 2 */
+    for (int j = 0; j < 4; j++)
+        put8(m, DBASE + 8 + 8 * (uint32_t)j, v[j]);
+    phys_write(&m->pm, DBASE, x87_cws[k], 2);
+    m->cpu.regs[R_ESI] = DBASE;
+}
+
+START_TEST(test_x87_precision)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xDB, 0xE3, 0xD9, 0x2E);                   /* fninit; fldcw [esi] */
+    E(a, 0xBD, 0x2C, 1, 0, 0);                      /* mov ebp, 300 */
+    uint32_t loop = a->n;
+    E(a, 0xDD, 0x46, 0x08, 0xDC, 0x4E, 0x10);       /* fld qword [esi+8]; fmul qword [esi+16] */
+    E(a, 0xDD, 0x46, 0x18, 0xD8, 0xF1);             /* fld qword [esi+24]; fdiv st0, st1 */
+    E(a, 0xD8, 0xC1, 0xDC, 0x66, 0x20);             /* fadd st0, st1; fsub qword [esi+32] */
+    E(a, 0xD9, 0xC9, 0xDE, 0xC9);                   /* fxch st1; fmulp st1, st0 */
+    E(a, 0xD9, 0xC0, 0xD8, 0xC8, 0xDE, 0xE9);       /* fld st0; fmul st0, st0; fsubp st1, st0 */
+    E(a, 0xDD, 0x5E, 0x28);                         /* fstp qword [esi+40] */
+    E(a, 0x81, 0x46, 0x08, 0x35, 0x12, 0, 0);       /* add dword [esi+8], 0x1235 */
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0x0F, 0x20, 0xC0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xC0);   /* mov eax, cr0; or eax, 8 (TS); mov cr0, eax */
+    E(a, 0x45);                                     /* inc ebp */
+    jcc_back(a, 5, loop);                           /* jnz: the first FLD raises #NM */
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_setup, _i);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "x87 precision"), CPU_EXIT_HLT);
+        check_fault(p.a, EXC_NM, -1, CODE + loop);
+        pair_free(p);
+    }
+}
+END_TEST
+
+/* FADD/FSUB/FMUL/FDIV in line on operand pairs made to round: exponents
+ * 0-70 apart, ties and near-ties below the last bit, carries, cancellation,
+ * results beyond the exponent range; every result stored (FSTP m80). */
+#define X87_PAIRS 600
+static void x87_arith_setup(struct machine *m, int k)
+{
+    uint64_t s = 0x5DEECE66Dull + (uint64_t)k;
+    for (uint32_t j = 0; j < X87_PAIRS; j++) {
+        uint32_t at = DATA + j * 20;
+        uint64_t ma = rng_next(&s) | 1ull << 63, mb = rng_next(&s) | 1ull << 63;
+        unsigned d = (unsigned)(rng_next(&s) % 71), kind = (unsigned)(rng_next(&s) % 4);
+        uint32_t ea = 0x3FFF + (uint32_t)(rng_next(&s) % 9) - 4;
+        if (j % 8 < 2)                                 /* underflow / overflow */
+            ea = j % 8 ? 0x7FFE - (uint32_t)(rng_next(&s) % 3) : 1 + (uint32_t)(rng_next(&s) % 3);
+        if (d && d < 64 && kind == 1)                  /* a tie below the last bit */
+            mb = (mb >> d << d) | 1ull << (d - 1) | 1ull << 63;
+        if (d && d < 64 && kind == 2)                  /* just above or below one */
+            mb = (mb >> d << d) | ((1ull << (d - 1)) + (rng_next(&s) & 1 ? 1 : ~0ull)) | 1ull << 63;
+        if (kind == 3)
+            mb = ma ^ (rng_next(&s) & 0xFF);           /* cancellation */
+        uint16_t sa = (uint16_t)(ea | (rng_next(&s) & 1) << 15);
+        uint32_t eb = ea > d ? ea - d : ea;
+        uint16_t sb = (uint16_t)(eb | (rng_next(&s) & 1) << 15);
+        put8(m, at, ma);
+        phys_write(&m->pm, at + 8, sa, 2);
+        put8(m, at + 10, mb);
+        phys_write(&m->pm, at + 18, sb, 2);
+    }
+    phys_write(&m->pm, DATA + X87_PAIRS * 20, k ? 0x027F : 0x037F, 2);
+    m->cpu.regs[R_EDI] = DATA;
+    m->cpu.regs[R_ESI] = 0x40000;   /* the results */
+}
+
+START_TEST(test_x87_arith)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xDB, 0xE3, 0xD9, 0xAF);                   /* fninit; fldcw [edi + PAIRS * 20] */
+    e32(a, X87_PAIRS * 20);
+    E(a, 0xBD);                                     /* mov ebp, PAIRS */
+    e32(a, X87_PAIRS);
+    uint32_t loop = a->n;
+    E(a, 0xDB, 0x2F, 0xDB, 0x6F, 0x0A);             /* fld tword [edi]; fld tword [edi+10] */
+    E(a, 0xD9, 0xC1, 0xD9, 0xC1, 0xDE, 0xC1);       /* fld st1; fld st1; faddp */
+    E(a, 0xD9, 0xC2, 0xD9, 0xC2, 0xDE, 0xE9);       /* fld st2; fld st2; fsubp */
+    E(a, 0xD9, 0xC3, 0xD9, 0xC3, 0xDE, 0xC9);       /* fld st3; fld st3; fmulp */
+    E(a, 0xD9, 0xC4, 0xD9, 0xC4, 0xDE, 0xF9);       /* fld st4; fld st4; fdivp */
+    for (int j = 0; j < 4; j++)                     /* fstp tword [esi + 10 j]... */
+        E(a, 0xDB, 0x7E, (uint8_t)(10 * j));
+    E(a, 0xDE, 0xC1, 0xDB, 0x7E, 40);               /* faddp; fstp tword [esi+40] */
+    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 50, 0x4D);     /* add edi, 20; add esi, 50; dec ebp */
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_arith_setup, _i);
+    ck_assert_int_eq(run_both(p.a, p.b, 0, "x87 arithmetic"), CPU_EXIT_HLT);
+    pair_free(p);
+}
+END_TEST
+
 /* Budgets ending inside a hot block: the JIT must leave such a run to the
  * interpreter; EIP and icount after every slice must match. */
 START_TEST(test_budget_inside_hot_block)
@@ -1650,6 +1752,8 @@ Suite *jit_suite(void)
     tcase_add_loop_test(tc, test_jcc_after_flag_ops, 0, (int)(sizeof flag_ops / sizeof flag_ops[0]));
     tcase_add_test(tc, test_budget_inside_hot_block);
     tcase_add_test(tc, test_mul_div);
+    tcase_add_loop_test(tc, test_x87_precision, 0, 4);
+    tcase_add_loop_test(tc, test_x87_arith, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_set_timeout(tc, 60);
