@@ -1444,9 +1444,9 @@ static void x87_normals(struct em *e)
 }
 
 /* Round to nearest (64 bits) rdi:rdx (significand and the bits below) with
- * exponent eax, sign in bit 15 of esi: rax = significand, rdx = the x of
- * the fpu_jit_* functions; out of range: the stub. */
-static void x87_round64(struct em *e)
+ * exponent eax, sign in bit 15 of esi, into physical register p, the flags
+ * into ebp; out of range: the stub. */
+static void x87_round64(struct em *e, unsigned p)
 {
     rr_op(e, 0, 0x33, RCX, RCX);                                  /* xor ecx, ecx: the flags */
     rr_op(e, 1, 0x85, RDX, RDX);
@@ -1472,17 +1472,16 @@ static void x87_round64(struct em *e)
     x87_fail(e, CC_A);
     rr_op(e, 0, 0x81, 4, RSI); b4(e, 0x8000);
     rr_op(e, 0, 0x09, RAX, RSI);                                  /* or esi, eax */
-    rr_op(e, 0, 0xC1, 4, RCX); b1(e, 16);
-    rr_op(e, 0, 0x09, RCX, RSI);
-    rr_op(e, 1, 0x8B, RAX, RDI);
-    rr_op(e, 0, 0x8B, RDX, RSI);
-    rr_op(e, 1, 0xBA0F, 5, RDX); b1(e, 63);                       /* bts rdx, 63 */
+    st16(e, X87_SE(p), RSI);
+    st64(e, X87_M(p), RDI);
+    op_ebp(e, 4, ~(uint32_t)FSW_C1);
+    rr_op(e, 0, 0x09, RCX, RBP);                                  /* or ebp, ecx: the flags */
 }
 
 /* fpu_jit_add for 64-bit precision in line (a = rdi/esi, b = rdx/ecx): the
  * common case only (both normal, exponents less than 64 apart, no
  * cancellation to a denormal or zero); else the stub */
-static void x87_add64(struct em *e)
+static void x87_add64(struct em *e, unsigned p)
 {
     x87_normals(e);
     /* |a| >= |b|: else swap them (addition commutes) */
@@ -1533,11 +1532,11 @@ static void x87_add64(struct em *e)
     patch(e, done, e->p);
     patch(e, done2, e->p);
     patch(e, norm, e->p);
-    x87_round64(e);
+    x87_round64(e, p);
 }
 
 /* fpu_jit_mul for 64-bit precision in line: both normal, the result too */
-static void x87_mul64(struct em *e)
+static void x87_mul64(struct em *e, unsigned p)
 {
     x87_normals(e);
     mem_op(e, 0, 0, 0x8D, R11, RAX, R10, 0, 1 - F80_BIAS);       /* lea r11d, [rax + r10 - BIAS + 1] */
@@ -1556,13 +1555,52 @@ static void x87_mul64(struct em *e)
     rr_op(e, 1, 0x8B, RDI, RDX);
     rr_op(e, 1, 0x8B, RDX, RAX);
     rr_op(e, 0, 0x8B, RAX, R11);
-    x87_round64(e);
+    x87_round64(e, p);
 }
 
-/* A call to an fpu_jit_* arithmetic function, drop (from ebp) in r8d; add
- * and multiply at 64-bit precision in line instead (rare cases: the stub
- * for instruction k, added here) */
-static void x87_call(struct em *e, uint32_t k, const void *fn)
+/* After a call to fpu_jit_*: the stub when x (rdx) is 0, else the result to
+ * physical register p and the flags into ebp. */
+static void x87_result(struct em *e, uint32_t k, unsigned p);
+
+/* FCOMI of rdi/esi and rdx/ecx in line for normals (else the stub
+ * for instruction k): eax = EFLAGS ZF PF CF */
+static void x87_comi(struct em *e, uint32_t k)
+{
+    x87_new_stub(e, k, NULL);
+    x87_normals(e);
+    rr_op(e, 0, 0x8B, R9, RSI);
+    rr_op(e, 0, 0x33, R9, RCX);
+    rr_op(e, 0, 0xF7, 0, R9); b4(e, 0x8000);                      /* test r9d: the signs differ */
+    uint8_t *diff = jcc32(e, CC_NE);
+    rr_op(e, 0, 0x3B, RAX, R10);                                  /* magnitudes: exponents, */
+    uint8_t *decided = jcc32(e, CC_NE);
+    rr_op(e, 1, 0x3B, RDI, RDX);                                  /* then significands */
+    patch(e, decided, e->p);
+    rr_op(e, 0, 0x970F, 0, R9);                                   /* seta r9b: |a| > |b| */
+    rr_op(e, 0, 0x920F, 0, R11);                                  /* setb r11b */
+    rr_op(e, 0, 0xB60F, R9, R9);
+    rr_op(e, 0, 0xB60F, R11, R11);
+    rr_op(e, 0, 0xF7, 0, RSI); b4(e, 0x8000);                     /* both negative: swapped */
+    uint8_t *pos = jcc32(e, CC_E);
+    rr_op(e, 0, 0x87, R9, R11);
+    patch(e, pos, e->p);
+    rr_op(e, 0, 0x8B, RAX, R9);                                   /* eax = LT ? CF : GT ? 0 : ZF */
+    rr_op(e, 0, 0x09, R11, RAX);
+    rr_op(e, 0, 0x83, 6, RAX); b1(e, 1);
+    rr_op(e, 0, 0xC1, 4, RAX); b1(e, 6);
+    rr_op(e, 0, 0x09, R11, RAX);
+    uint8_t *done = jmp32(e);
+    patch(e, diff, e->p);
+    rr_op(e, 0, 0x8B, RAX, RSI);                                  /* a negative: less (CF) */
+    rr_op(e, 0, 0xC1, 5, RAX); b1(e, 15);
+    rr_op(e, 0, 0x83, 4, RAX); b1(e, 1);
+    patch(e, done, e->p);
+}
+
+/* ST(p) = fn(rdi/esi, rdx/ecx) by a call to an fpu_jit_* arithmetic
+ * function (drop from ebp in r8d), or add and multiply at 64-bit
+ * precision in line (their rare cases: the stub for instruction k) */
+static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p)
 {
     rr_op(e, 0, 0x8B, R8, RBP);
     rr_op(e, 0, 0xC1, 5, R8); b1(e, 16);                          /* shr r8d, 16 */
@@ -1571,18 +1609,17 @@ static void x87_call(struct em *e, uint32_t k, const void *fn)
         x87_new_stub(e, k, NULL);
         uint8_t *call = jcc32(e, CC_NE);                          /* drop != 0 */
         if (fn == (const void *)fpu_jit_add)
-            x87_add64(e);
+            x87_add64(e, p);
         else
-            x87_mul64(e);
+            x87_mul64(e, p);
         out = jmp32(e);
         patch(e, call, e->p);
     }
     call_abs(e, fn);
+    x87_result(e, k, p);
     patch(e, out, e->p);
 }
 
-/* After a call to fpu_jit_*: the stub when x (rdx) is 0, else the result to
- * physical register p and the flags into ebp. */
 static void x87_result(struct em *e, uint32_t k, unsigned p)
 {
     rr_op(e, 1, 0x85, RDX, RDX);                                  /* test rdx, rdx */
@@ -1655,8 +1692,7 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
         if (neg) {
             rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);
         }
-        x87_call(e, k, fn);
-        x87_result(e, k, t);
+        x87_arith(e, k, fn, t);
         x87_fdp(e, i);
         return;
     }
@@ -1733,8 +1769,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         if (neg) {
             rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);             /* xor ecx, 0x8000 */
         }
-        x87_call(e, k, fn);
-        x87_result(e, k, px);
+        x87_arith(e, k, fn, px);
         if (x->pop)
             x87_pop(e);
         break;
@@ -1744,9 +1779,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         ld16(e, RSI, X87_SE(t));
         ld64(e, RDX, X87_M(pi));
         ld16(e, RCX, X87_SE(pi));
-        call_abs(e, (const void *)fpu_jit_comi);
-        rr_op(e, 0, 0x85, RAX, RAX);
-        x87_stub(e, k, CC_S);
+        x87_comi(e, k);
         ld(e, RCX, CPU(eflags));
         rr_op(e, 0, 0x81, 4, RCX); b4(e, 0x003F7FD5u & ~(uint32_t)FL_ARITH);
         rr_op(e, 0, 0x09, RAX, RCX);                              /* or ecx, eax */

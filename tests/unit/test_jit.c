@@ -896,7 +896,7 @@ START_TEST(test_x87_precision)
 }
 END_TEST
 
-/* FADD/FSUB/FMUL/FDIV in line on operand pairs made to round: exponents
+/* FADD/FSUB/FMUL/FDIV and FCOMI in line on operand pairs made to round: exponents
  * 0-70 apart, ties and near-ties below the last bit, carries, cancellation,
  * results beyond the exponent range; every result stored (FSTP m80). */
 #define X87_PAIRS 600
@@ -914,8 +914,10 @@ static void x87_arith_setup(struct machine *m, int k)
             mb = (mb >> d << d) | 1ull << (d - 1) | 1ull << 63;
         if (d && d < 64 && kind == 2)                  /* just above or below one */
             mb = (mb >> d << d) | ((1ull << (d - 1)) + (rng_next(&s) & 1 ? 1 : ~0ull)) | 1ull << 63;
-        if (kind == 3)
-            mb = ma ^ (rng_next(&s) & 0xFF);           /* cancellation */
+        if (kind == 3) {                               /* cancellation, equal magnitudes */
+            d = (unsigned)(rng_next(&s) % 2);
+            mb = ma ^ (rng_next(&s) & (j & 1 ? 0xFF : 0x1));
+        }
         uint16_t sa = (uint16_t)(ea | (rng_next(&s) & 1) << 15);
         uint32_t eb = ea > d ? ea - d : ea;
         uint16_t sb = (uint16_t)(eb | (rng_next(&s) & 1) << 15);
@@ -945,8 +947,9 @@ START_TEST(test_x87_arith)
     E(a, 0xD9, 0xC4, 0xD9, 0xC4, 0xDE, 0xF9);       /* fld st4; fld st4; fdivp */
     for (int j = 0; j < 4; j++)                     /* fstp tword [esi + 10 j]... */
         E(a, 0xDB, 0x7E, (uint8_t)(10 * j));
+    E(a, 0xDB, 0xF1, 0x9C, 0x8F, 0x46, 50);         /* fcomi st1; pushfd; pop dword [esi+50] */
     E(a, 0xDE, 0xC1, 0xDB, 0x7E, 40);               /* faddp; fstp tword [esi+40] */
-    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 50, 0x4D);     /* add edi, 20; add esi, 50; dec ebp */
+    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 54, 0x4D);     /* add edi, 20; add esi, 54; dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
     struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_arith_setup, _i);
