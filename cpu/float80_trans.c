@@ -171,6 +171,142 @@ static const struct xf XF_2OPI = { 0, -1, 0xA2F9836E4E441529ull, 0xFC2757D1F534D
 /* pi/2 = PIO2_192 * 2^-191, least significant word first */
 static const uint64_t PIO2_192[3] = { 0x29024E088A67CC74ull, 0xC4C6628B80DC1CD1ull, 0xC90FDAA22168C234ull };
 
+/* 1/n for n = 1..127 (2^(127+k)/n truncated, sticky in bit 0; k = the
+ * bits of n - 1): the series multiply by these rather than divide by n,
+ * a division being many times slower than a multiplication. Generated
+ * with exact integer arithmetic: 2^(127+k) // n. */
+static const struct xf XF_RECIP[127] = {
+    { 0, 0, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -1, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -2, 0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAABull },
+    { 0, -2, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -3, 0xCCCCCCCCCCCCCCCCull, 0xCCCCCCCCCCCCCCCDull },
+    { 0, -3, 0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAABull },
+    { 0, -3, 0x9249249249249249ull, 0x2492492492492493ull },
+    { 0, -3, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -4, 0xE38E38E38E38E38Eull, 0x38E38E38E38E38E3ull },
+    { 0, -4, 0xCCCCCCCCCCCCCCCCull, 0xCCCCCCCCCCCCCCCDull },
+    { 0, -4, 0xBA2E8BA2E8BA2E8Bull, 0xA2E8BA2E8BA2E8BBull },
+    { 0, -4, 0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAABull },
+    { 0, -4, 0x9D89D89D89D89D89ull, 0xD89D89D89D89D89Dull },
+    { 0, -4, 0x9249249249249249ull, 0x2492492492492493ull },
+    { 0, -4, 0x8888888888888888ull, 0x8888888888888889ull },
+    { 0, -4, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -5, 0xF0F0F0F0F0F0F0F0ull, 0xF0F0F0F0F0F0F0F1ull },
+    { 0, -5, 0xE38E38E38E38E38Eull, 0x38E38E38E38E38E3ull },
+    { 0, -5, 0xD79435E50D79435Eull, 0x50D79435E50D7943ull },
+    { 0, -5, 0xCCCCCCCCCCCCCCCCull, 0xCCCCCCCCCCCCCCCDull },
+    { 0, -5, 0xC30C30C30C30C30Cull, 0x30C30C30C30C30C3ull },
+    { 0, -5, 0xBA2E8BA2E8BA2E8Bull, 0xA2E8BA2E8BA2E8BBull },
+    { 0, -5, 0xB21642C8590B2164ull, 0x2C8590B21642C859ull },
+    { 0, -5, 0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAABull },
+    { 0, -5, 0xA3D70A3D70A3D70Aull, 0x3D70A3D70A3D70A3ull },
+    { 0, -5, 0x9D89D89D89D89D89ull, 0xD89D89D89D89D89Dull },
+    { 0, -5, 0x97B425ED097B425Eull, 0xD097B425ED097B43ull },
+    { 0, -5, 0x9249249249249249ull, 0x2492492492492493ull },
+    { 0, -5, 0x8D3DCB08D3DCB08Dull, 0x3DCB08D3DCB08D3Dull },
+    { 0, -5, 0x8888888888888888ull, 0x8888888888888889ull },
+    { 0, -5, 0x8421084210842108ull, 0x4210842108421085ull },
+    { 0, -5, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -6, 0xF83E0F83E0F83E0Full, 0x83E0F83E0F83E0F9ull },
+    { 0, -6, 0xF0F0F0F0F0F0F0F0ull, 0xF0F0F0F0F0F0F0F1ull },
+    { 0, -6, 0xEA0EA0EA0EA0EA0Eull, 0xA0EA0EA0EA0EA0EBull },
+    { 0, -6, 0xE38E38E38E38E38Eull, 0x38E38E38E38E38E3ull },
+    { 0, -6, 0xDD67C8A60DD67C8Aull, 0x60DD67C8A60DD67Dull },
+    { 0, -6, 0xD79435E50D79435Eull, 0x50D79435E50D7943ull },
+    { 0, -6, 0xD20D20D20D20D20Dull, 0x20D20D20D20D20D3ull },
+    { 0, -6, 0xCCCCCCCCCCCCCCCCull, 0xCCCCCCCCCCCCCCCDull },
+    { 0, -6, 0xC7CE0C7CE0C7CE0Cull, 0x7CE0C7CE0C7CE0C7ull },
+    { 0, -6, 0xC30C30C30C30C30Cull, 0x30C30C30C30C30C3ull },
+    { 0, -6, 0xBE82FA0BE82FA0BEull, 0x82FA0BE82FA0BE83ull },
+    { 0, -6, 0xBA2E8BA2E8BA2E8Bull, 0xA2E8BA2E8BA2E8BBull },
+    { 0, -6, 0xB60B60B60B60B60Bull, 0x60B60B60B60B60B7ull },
+    { 0, -6, 0xB21642C8590B2164ull, 0x2C8590B21642C859ull },
+    { 0, -6, 0xAE4C415C9882B931ull, 0x0572620AE4C415C9ull },
+    { 0, -6, 0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAABull },
+    { 0, -6, 0xA72F05397829CBC1ull, 0x4E5E0A72F0539783ull },
+    { 0, -6, 0xA3D70A3D70A3D70Aull, 0x3D70A3D70A3D70A3ull },
+    { 0, -6, 0xA0A0A0A0A0A0A0A0ull, 0xA0A0A0A0A0A0A0A1ull },
+    { 0, -6, 0x9D89D89D89D89D89ull, 0xD89D89D89D89D89Dull },
+    { 0, -6, 0x9A90E7D95BC609A9ull, 0x0E7D95BC609A90E7ull },
+    { 0, -6, 0x97B425ED097B425Eull, 0xD097B425ED097B43ull },
+    { 0, -6, 0x94F2094F2094F209ull, 0x4F2094F2094F2095ull },
+    { 0, -6, 0x9249249249249249ull, 0x2492492492492493ull },
+    { 0, -6, 0x8FB823EE08FB823Eull, 0xE08FB823EE08FB83ull },
+    { 0, -6, 0x8D3DCB08D3DCB08Dull, 0x3DCB08D3DCB08D3Dull },
+    { 0, -6, 0x8AD8F2FBA9386822ull, 0xB63CBEEA4E1A08ADull },
+    { 0, -6, 0x8888888888888888ull, 0x8888888888888889ull },
+    { 0, -6, 0x864B8A7DE6D1D608ull, 0x64B8A7DE6D1D6087ull },
+    { 0, -6, 0x8421084210842108ull, 0x4210842108421085ull },
+    { 0, -6, 0x8208208208208208ull, 0x2082082082082083ull },
+    { 0, -6, 0x8000000000000000ull, 0x0000000000000000ull },
+    { 0, -7, 0xFC0FC0FC0FC0FC0Full, 0xC0FC0FC0FC0FC0FDull },
+    { 0, -7, 0xF83E0F83E0F83E0Full, 0x83E0F83E0F83E0F9ull },
+    { 0, -7, 0xF4898D5F85BB3950ull, 0x3D226357E16ECE55ull },
+    { 0, -7, 0xF0F0F0F0F0F0F0F0ull, 0xF0F0F0F0F0F0F0F1ull },
+    { 0, -7, 0xED7303B5CC0ED730ull, 0x3B5CC0ED7303B5CDull },
+    { 0, -7, 0xEA0EA0EA0EA0EA0Eull, 0xA0EA0EA0EA0EA0EBull },
+    { 0, -7, 0xE6C2B4481CD85689ull, 0x039B0AD12073615Bull },
+    { 0, -7, 0xE38E38E38E38E38Eull, 0x38E38E38E38E38E3ull },
+    { 0, -7, 0xE070381C0E070381ull, 0xC0E070381C0E0703ull },
+    { 0, -7, 0xDD67C8A60DD67C8Aull, 0x60DD67C8A60DD67Dull },
+    { 0, -7, 0xDA740DA740DA740Dull, 0xA740DA740DA740DBull },
+    { 0, -7, 0xD79435E50D79435Eull, 0x50D79435E50D7943ull },
+    { 0, -7, 0xD4C77B03531DEC0Dull, 0x4C77B03531DEC0D5ull },
+    { 0, -7, 0xD20D20D20D20D20Dull, 0x20D20D20D20D20D3ull },
+    { 0, -7, 0xCF6474A8819EC8E9ull, 0x51033D91D2A2067Bull },
+    { 0, -7, 0xCCCCCCCCCCCCCCCCull, 0xCCCCCCCCCCCCCCCDull },
+    { 0, -7, 0xCA4587E6B74F0329ull, 0x161F9ADD3C0CA459ull },
+    { 0, -7, 0xC7CE0C7CE0C7CE0Cull, 0x7CE0C7CE0C7CE0C7ull },
+    { 0, -7, 0xC565C87B5F9D4D1Bull, 0xC2503159721ED7E7ull },
+    { 0, -7, 0xC30C30C30C30C30Cull, 0x30C30C30C30C30C3ull },
+    { 0, -7, 0xC0C0C0C0C0C0C0C0ull, 0xC0C0C0C0C0C0C0C1ull },
+    { 0, -7, 0xBE82FA0BE82FA0BEull, 0x82FA0BE82FA0BE83ull },
+    { 0, -7, 0xBC52640BC52640BCull, 0x52640BC52640BC53ull },
+    { 0, -7, 0xBA2E8BA2E8BA2E8Bull, 0xA2E8BA2E8BA2E8BBull },
+    { 0, -7, 0xB81702E05C0B8170ull, 0x2E05C0B81702E05Dull },
+    { 0, -7, 0xB60B60B60B60B60Bull, 0x60B60B60B60B60B7ull },
+    { 0, -7, 0xB40B40B40B40B40Bull, 0x40B40B40B40B40B5ull },
+    { 0, -7, 0xB21642C8590B2164ull, 0x2C8590B21642C859ull },
+    { 0, -7, 0xB02C0B02C0B02C0Bull, 0x02C0B02C0B02C0B1ull },
+    { 0, -7, 0xAE4C415C9882B931ull, 0x0572620AE4C415C9ull },
+    { 0, -7, 0xAC7691840AC76918ull, 0x40AC7691840AC769ull },
+    { 0, -7, 0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAABull },
+    { 0, -7, 0xA8E83F5717C0A8E8ull, 0x3F5717C0A8E83F57ull },
+    { 0, -7, 0xA72F05397829CBC1ull, 0x4E5E0A72F0539783ull },
+    { 0, -7, 0xA57EB50295FAD40Aull, 0x57EB50295FAD40A5ull },
+    { 0, -7, 0xA3D70A3D70A3D70Aull, 0x3D70A3D70A3D70A3ull },
+    { 0, -7, 0xA237C32B16CFD772ull, 0x0F353A4C0A237C33ull },
+    { 0, -7, 0xA0A0A0A0A0A0A0A0ull, 0xA0A0A0A0A0A0A0A1ull },
+    { 0, -7, 0x9F1165E7254813E2ull, 0x2CBCE4A9027C4597ull },
+    { 0, -7, 0x9D89D89D89D89D89ull, 0xD89D89D89D89D89Dull },
+    { 0, -7, 0x9C09C09C09C09C09ull, 0xC09C09C09C09C09Dull },
+    { 0, -7, 0x9A90E7D95BC609A9ull, 0x0E7D95BC609A90E7ull },
+    { 0, -7, 0x991F1A515885FB37ull, 0x072D753BD02647C7ull },
+    { 0, -7, 0x97B425ED097B425Eull, 0xD097B425ED097B43ull },
+    { 0, -7, 0x964FDA6C0964FDA6ull, 0xC0964FDA6C0964FDull },
+    { 0, -7, 0x94F2094F2094F209ull, 0x4F2094F2094F2095ull },
+    { 0, -7, 0x939A85C40939A85Cull, 0x40939A85C40939A9ull },
+    { 0, -7, 0x9249249249249249ull, 0x2492492492492493ull },
+    { 0, -7, 0x90FDBC090FDBC090ull, 0xFDBC090FDBC090FDull },
+    { 0, -7, 0x8FB823EE08FB823Eull, 0xE08FB823EE08FB83ull },
+    { 0, -7, 0x8E78356D1408E783ull, 0x56D1408E78356D15ull },
+    { 0, -7, 0x8D3DCB08D3DCB08Dull, 0x3DCB08D3DCB08D3Dull },
+    { 0, -7, 0x8C08C08C08C08C08ull, 0xC08C08C08C08C08Dull },
+    { 0, -7, 0x8AD8F2FBA9386822ull, 0xB63CBEEA4E1A08ADull },
+    { 0, -7, 0x89AE4089AE4089AEull, 0x4089AE4089AE4089ull },
+    { 0, -7, 0x8888888888888888ull, 0x8888888888888889ull },
+    { 0, -7, 0x8767AB5F34E47EF1ull, 0x30A9419637021D9Full },
+    { 0, -7, 0x864B8A7DE6D1D608ull, 0x64B8A7DE6D1D6087ull },
+    { 0, -7, 0x8534085340853408ull, 0x5340853408534085ull },
+    { 0, -7, 0x8421084210842108ull, 0x4210842108421085ull },
+    { 0, -7, 0x83126E978D4FDF3Bull, 0x645A1CAC083126E9ull },
+    { 0, -7, 0x8208208208208208ull, 0x2082082082082083ull },
+    { 0, -7, 0x8102040810204081ull, 0x0204081020408103ull },
+};
+
+XF_INLINE struct xf xf_recip(uint64_t n) { return XF_RECIP[n - 1]; }
+
 static int xf_small(const struct xf *term, const struct xf *sum)
 {
     return xf_zero(term) || term->exp < sum->exp - 132;
@@ -181,7 +317,7 @@ static struct xf xf_expm1(struct xf y)
 {
     struct xf sum = y, t = y;
     for (uint64_t n = 2; n < 60; n++) {
-        t = xf_div(xf_mul(t, y), xf_u64(n));
+        t = xf_mul(xf_mul(t, y), xf_recip(n));
         sum = xf_add(sum, t);
         if (xf_small(&t, &sum))
             break;
@@ -195,7 +331,7 @@ static struct xf xf_2atanh(struct xf s)
     struct xf s2 = xf_mul(s, s), p = s, sum = s;
     for (uint64_t n = 3; n < 100; n += 2) {
         p = xf_mul(p, s2);
-        struct xf t = xf_div(p, xf_u64(n));
+        struct xf t = xf_mul(p, xf_recip(n));
         sum = xf_add(sum, t);
         if (xf_small(&t, &sum))
             break;
@@ -234,7 +370,7 @@ static struct xf xf_atan01(struct xf t)
     struct xf t2 = xf_mul(t, t), p = t, sum = t;
     for (uint64_t n = 3; n < 100; n += 2) {
         p = xf_neg(xf_mul(p, t2));
-        struct xf term = xf_div(p, xf_u64(n));
+        struct xf term = xf_mul(p, xf_recip(n));
         sum = xf_add(sum, term);
         if (xf_small(&term, &sum))
             break;
