@@ -133,27 +133,6 @@ XF_INLINE struct xf xf_div(struct xf a, struct xf b)
     return xf_make(a.sign ^ b.sign, a.exp - b.exp, qh, ql | ((n1 | n0) != 0));
 }
 
-static struct xf xf_sqrt(struct xf a)
-{
-    if (xf_zero(&a))
-        return a;
-    int32_t e = a.exp;
-    uint64_t nh = a.hi, nl = 0;
-    if (e & 1) {
-        e--;
-    } else {
-        nl = nh << 63;
-        nh >>= 1;
-    }
-    int inexact, above;
-    uint64_t root = f80_isqrt128(nh, nl, &inexact, &above);
-    struct xf s = xf_make(0, e / 2, root, 0);
-    struct xf half = xf_make(0, -1, 1ull << 63, 0);
-    for (int k = 0; k < 2; k++)
-        s = xf_mul(xf_add(s, xf_div(a, s)), half);
-    return s;
-}
-
 /* Rounds to the 80-bit result; `exact` clear adds a sticky bit (the true
  * value of a transcendental at these arguments is never representable). */
 static struct f80 xf_round(struct f80_env *e, struct xf a, int exact)
@@ -361,22 +340,50 @@ static struct xf xf_log2(struct xf x)
     return xf_add(kk, l);
 }
 
-/* atan(t) for 0 <= t <= 1: three argument halvings, then the series */
+/* atan(k/16) for k = 1..16, generated with 80-digit decimal arithmetic
+ * (atan(16/16) = pi/4 is XF_PIO2 halved, a check of the table) */
+static const struct xf XF_ATAN16[16] = {
+    { 0, -5, 0xFFAADDB967EF4E36ull, 0xCB2792DC0E2E0D51ull },   /* atan(1/16) */
+    { 0, -4, 0xFEADD4D5617B6E32ull, 0xC897989F3E888EF7ull },   /* atan(2/16) */
+    { 0, -3, 0xBDCBDA5E72D81134ull, 0x7B0B4F881C9C7487ull },   /* atan(3/16) */
+    { 0, -3, 0xFADBAFC96406EB15ull, 0x6DC79EF5F7A217E5ull },   /* atan(4/16) */
+    { 0, -2, 0x9B13B9B83F5E5E69ull, 0xC5ABB498D27AF328ull },   /* atan(5/16) */
+    { 0, -2, 0xB7B0CA0F26F78473ull, 0x8AA32122DCFE4483ull },   /* atan(6/16) */
+    { 0, -2, 0xD327761E611FE5B6ull, 0x427C95E9001E7136ull },   /* atan(7/16) */
+    { 0, -2, 0xED63382B0DDA7B45ull, 0x6FE445ECBC3A8D03ull },   /* atan(8/16) */
+    { 0, -1, 0x832BF4A6D9867E2Aull, 0x4B6A09CB61A515C0ull },   /* atan(9/16) */
+    { 0, -1, 0x8F005D5EF7F59F9Bull, 0x5C835E1665C43747ull },   /* atan(10/16) */
+    { 0, -1, 0x9A2F80E671BDDA20ull, 0x4226F8E2204FF3BCull },   /* atan(11/16) */
+    { 0, -1, 0xA4BC7D1934F70924ull, 0x19A87F2A457DAC9Eull },   /* atan(12/16) */
+    { 0, -1, 0xAEAC4C38B4D8C080ull, 0x14725E2F3E52070Aull },   /* atan(13/16) */
+    { 0, -1, 0xB8053E2BC2319E73ull, 0xCB2DA55210A4443Dull },   /* atan(14/16) */
+    { 0, -1, 0xC0CE85B8AC526640ull, 0x89DD62C46E92FA24ull },   /* atan(15/16) */
+    { 0, -1, 0xC90FDAA22168C234ull, 0xC4C6628B80DC1CD1ull },   /* atan(16/16) */
+};
+
+/* atan(t) for 0 <= t <= 1: atan(c) + atan(u) for c = k/16 nearest to t
+ * and u = (t - c) / (1 + t c), |u| <= 1/32, by the series */
 static struct xf xf_atan01(struct xf t)
 {
-    struct xf one = xf_u64(1);
-    for (int k = 0; k < 3; k++)
-        t = xf_div(t, xf_add(one, xf_sqrt(xf_add(one, xf_mul(t, t)))));
-    struct xf t2 = xf_mul(t, t), p = t, sum = t;
-    for (uint64_t n = 3; n < 100; n += 2) {
-        p = xf_neg(xf_mul(p, t2));
+    if (xf_zero(&t))
+        return t;
+    int32_t bits = t.exp + 5;                           /* integer bits of 32 t */
+    uint64_t k = bits < 0 ? 0 : ((t.hi >> (63 - bits)) + 1) >> 1;
+    struct xf u = t;
+    if (k) {
+        struct xf c = xf_u64(k);
+        c.exp -= 4;
+        u = xf_div(xf_sub(t, c), xf_add(xf_u64(1), xf_mul(t, c)));
+    }
+    struct xf u2 = xf_mul(u, u), p = u, sum = u;
+    for (uint64_t n = 3; n < 100 && !xf_zero(&u); n += 2) {
+        p = xf_neg(xf_mul(p, u2));
         struct xf term = xf_mul(p, xf_recip(n));
         sum = xf_add(sum, term);
         if (xf_small(&term, &sum))
             break;
     }
-    sum.exp += 3;
-    return sum;
+    return k ? xf_add(XF_ATAN16[k - 1], sum) : sum;
 }
 
 /* sin and cos of |r| <= ~pi/4 */
