@@ -90,8 +90,6 @@ struct em {
     int x87_top_ok;
     uint32_t x87_k0, x87_end;
     int x87_run_stub;
-    unsigned x87_norm;             /* physical registers known normal (in the run so far) */
-    uint8_t *x87_cont[BLOCK_MAX + 1];   /* in the run stubs: the handler of instruction k */
     int nraw;
 };
 
@@ -1397,14 +1395,6 @@ static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
 
 static unsigned x87_p(const struct em *e, unsigned st) { return (e->x87_top + st) & 7; }
 
-/* 1 when physical register p is known to hold a normal value */
-static unsigned x87_known(const struct em *e, unsigned p) { return e->x87_norm >> p & 1; }
-
-static void x87_set_known(struct em *e, unsigned p, unsigned v)
-{
-    e->x87_norm = (e->x87_norm & ~(1u << p)) | (v & 1) << p;
-}
-
 /* Push rdx (significand) / ecx (sign and exponent) */
 static void x87_push(struct em *e)
 {
@@ -1418,7 +1408,6 @@ static void x87_push(struct em *e)
 
 static void x87_pop(struct em *e)
 {
-    x87_set_known(e, e->x87_top, 0);
     op16i(e, 4, FPU_F(tags), ~(1u << e->x87_top) & 0xFFFFu);   /* and word [tags] */
     e->x87_top = (e->x87_top + 1) & 7;
 }
@@ -1438,29 +1427,19 @@ static void x87_fail(struct em *e, int cc)
     add_to_stub(e, jcc32(e, cc));
 }
 
-/* eax = the exponent of esi, r10d that of ecx; both normal, else the stub
- * (known: bit 0, a is known to be normal; bit 1, b) */
-static void x87_normals(struct em *e, unsigned known)
+/* eax = the exponent of esi, r10d that of ecx; both normal, else the stub */
+static void x87_normals(struct em *e)
 {
     for (int k = 0; k < 2; k++) {
         int se = k ? RCX : RSI, ex = k ? R10 : RAX;
         rr_op(e, 0, 0x8B, ex, se);
         rr_op(e, 0, 0x81, 4, ex); b4(e, 0x7FFF);
-        if (known >> k & 1)
-            continue;
         mem_op(e, 0, 0, 0x8D, R9, ex, -1, 0, -1);                 /* lea r9d, [ex - 1] */
         rr_op(e, 0, 0x81, 7, R9); b4(e, 0x7FFD);
         x87_fail(e, CC_A);
     }
-    if (known == 3)
-        return;
-    if (!known) {
-        rr_op(e, 1, 0x8B, R9, RDI);
-        rr_op(e, 1, 0x21, RDX, R9);                               /* and r9, rdx: both integer bits */
-    } else {
-        int r = known == 1 ? RDX : RDI;
-        rr_op(e, 1, 0x85, r, r);
-    }
+    rr_op(e, 1, 0x8B, R9, RDI);
+    rr_op(e, 1, 0x21, RDX, R9);                                   /* and r9, rdx: both integer bits */
     x87_fail(e, CC_NS);
 }
 
@@ -1502,9 +1481,9 @@ static void x87_round64(struct em *e, unsigned p)
 /* fpu_jit_add for 64-bit precision in line (a = rdi/esi, b = rdx/ecx): the
  * common case only (both normal, exponents less than 64 apart, no
  * cancellation to a denormal or zero); else the stub */
-static void x87_add64(struct em *e, unsigned p, unsigned known)
+static void x87_add64(struct em *e, unsigned p)
 {
-    x87_normals(e, known);
+    x87_normals(e);
     /* |a| >= |b|: else swap them (addition commutes) */
     rr_op(e, 0, 0x3B, RAX, R10);                                  /* cmp eax, r10d */
     uint8_t *keep = jcc32(e, CC_A);
@@ -1557,9 +1536,9 @@ static void x87_add64(struct em *e, unsigned p, unsigned known)
 }
 
 /* fpu_jit_mul for 64-bit precision in line: both normal, the result too */
-static void x87_mul64(struct em *e, unsigned p, unsigned known)
+static void x87_mul64(struct em *e, unsigned p)
 {
-    x87_normals(e, known);
+    x87_normals(e);
     mem_op(e, 0, 0, 0x8D, R11, RAX, R10, 0, 1 - F80_BIAS);       /* lea r11d, [rax + r10 - BIAS + 1] */
     rr_op(e, 0, 0x33, RSI, RCX);                                  /* the sign */
     mem_op(e, 0, 0, 0x8D, RCX, R11, -1, 0, -2);
@@ -1585,10 +1564,10 @@ static void x87_result(struct em *e, uint32_t k, unsigned p);
 
 /* FCOMI of rdi/esi and rdx/ecx in line for normals (else the stub
  * for instruction k): eax = EFLAGS ZF PF CF */
-static void x87_comi(struct em *e, uint32_t k, unsigned known)
+static void x87_comi(struct em *e, uint32_t k)
 {
     x87_new_stub(e, k, NULL);
-    x87_normals(e, known);
+    x87_normals(e);
     rr_op(e, 0, 0x8B, R9, RSI);
     rr_op(e, 0, 0x33, R9, RCX);
     rr_op(e, 0, 0xF7, 0, R9); b4(e, 0x8000);                      /* test r9d: the signs differ */
@@ -1620,10 +1599,8 @@ static void x87_comi(struct em *e, uint32_t k, unsigned known)
 
 /* ST(p) = fn(rdi/esi, rdx/ecx) by a call to an fpu_jit_* arithmetic
  * function (drop from ebp in r8d), or add and multiply at 64-bit
- * precision in line (their rare cases: the stub for instruction k); the
- * operands known normal as in x87_normals. The result is normal (a zero
- * from fpu_jit_*: the stub too). */
-static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p, unsigned known)
+ * precision in line (their rare cases: the stub for instruction k) */
+static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p)
 {
     rr_op(e, 0, 0x8B, R8, RBP);
     rr_op(e, 0, 0xC1, 5, R8); b1(e, 16);                          /* shr r8d, 16 */
@@ -1632,24 +1609,21 @@ static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p, unsi
         x87_new_stub(e, k, NULL);
         uint8_t *call = jcc32(e, CC_NE);                          /* drop != 0 */
         if (fn == (const void *)fpu_jit_add)
-            x87_add64(e, p, known);
+            x87_add64(e, p);
         else
-            x87_mul64(e, p, known);
+            x87_mul64(e, p);
         out = jmp32(e);
         patch(e, call, e->p);
     }
     call_abs(e, fn);
     x87_result(e, k, p);
     patch(e, out, e->p);
-    e->x87_norm |= 1u << p;
 }
 
 static void x87_result(struct em *e, uint32_t k, unsigned p)
 {
     rr_op(e, 1, 0x85, RDX, RDX);                                  /* test rdx, rdx */
     x87_stub(e, k, CC_NS);
-    b1(e, 0x66); rr_op(e, 0, 0xF7, 0, RDX); b1(e, 0xFF); b1(e, 0x7F);   /* test dx, 0x7FFF */
-    x87_fail(e, CC_E);                                            /* a zero */
     st64(e, X87_M(p), RAX);
     st16(e, X87_SE(p), RDX);
     rr_op(e, 1, 0xC1, 5, RDX); b1(e, 16);                         /* shr rdx, 16 */
@@ -1700,7 +1674,6 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
         x87_load(e, k, i->seg, x->size);
         x87_fdp(e, i);
         x87_push(e);
-        x87_set_known(e, e->x87_top, 1);                          /* x87_load: normal */
         return;
     }
     if (x->kind == XK_ARITH_M) {   /* ST0 = ST0 op m */
@@ -1719,7 +1692,7 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
         if (neg) {
             rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);
         }
-        x87_arith(e, k, fn, t, swap ? 1u | x87_known(e, t) << 1 : 2u | x87_known(e, t));
+        x87_arith(e, k, fn, t);
         x87_fdp(e, i);
         return;
     }
@@ -1753,13 +1726,11 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         ld64(e, RDX, X87_M(pi));
         ld16(e, RCX, X87_SE(pi));
         x87_push(e);
-        x87_set_known(e, e->x87_top, x87_known(e, pi));
         break;
     case XK_FLDK:
         movi64(e, RDX, x->op ? 0 : 1ull << 63);
         movi(e, RCX, x->op ? 0 : F80_BIAS);
         x87_push(e);
-        x87_set_known(e, e->x87_top, !x->op);                    /* FLD1: normal, FLDZ: not */
         break;
     case XK_FXCH:
         ld64(e, RDX, X87_M(t));
@@ -1771,11 +1742,6 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         st16(e, X87_SE(t), RCX);
         st16(e, X87_SE(pi), RDX);
         op_ebp(e, 4, ~(uint32_t)FSW_C1);
-        {
-            unsigned kt = x87_known(e, t);
-            x87_set_known(e, t, x87_known(e, pi));
-            x87_set_known(e, pi, kt);
-        }
         break;
     case XK_FSIGN:
         op16i(e, x->op ? 4 : 6, X87_SE(t), x->op ? 0x7FFF : 0x8000);   /* and / xor */
@@ -1788,7 +1754,6 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         st16(e, X87_SE(pi), RCX);
         op16i(e, 1, FPU_F(tags), 1u << pi);
         op_ebp(e, 4, ~(uint32_t)FSW_C1);
-        x87_set_known(e, pi, x87_known(e, t));
         if (x->pop)
             x87_pop(e);
         break;
@@ -1804,7 +1769,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         if (neg) {
             rr_op(e, 0, 0x81, 6, RCX); b4(e, 0x8000);             /* xor ecx, 0x8000 */
         }
-        x87_arith(e, k, fn, px, x87_known(e, pa) | x87_known(e, pb) << 1);
+        x87_arith(e, k, fn, px);
         if (x->pop)
             x87_pop(e);
         break;
@@ -1814,7 +1779,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
         ld16(e, RSI, X87_SE(t));
         ld64(e, RDX, X87_M(pi));
         ld16(e, RCX, X87_SE(pi));
-        x87_comi(e, k, x87_known(e, t) | x87_known(e, pi) << 1);
+        x87_comi(e, k);
         ld(e, RCX, CPU(eflags));
         rr_op(e, 0, 0x81, 4, RCX); b4(e, 0x003F7FD5u & ~(uint32_t)FL_ARITH);
         rr_op(e, 0, 0x09, RAX, RCX);                              /* or ecx, eax */
@@ -1865,7 +1830,6 @@ static int emit_x87(struct em *e, uint32_t k)
         }
         e->x87_k0 = k;
         e->x87_end = k + n;
-        e->x87_norm = 0;
         x87_guard(e, k, &p);
     }
     struct x87op x = x87_decode(i);
@@ -2331,17 +2295,14 @@ static void emit_stub(struct em *e, struct stub *s)
             b1(e, 0x9D);                             /* popfq */
         }
         break;
-    case ST_X87:   /* the rest of the run goes on through the handlers */
+    case ST_X87:
         x87_flush(e, s->top, s->prev);
         call_handler(e, k);
-        s->rejoin = e->x87_cont[k + 1];
+        x87_load_fsw(e);
         break;
     case ST_X87_RUN:
-        for (uint32_t j = k; j < s->kend; j++) {
-            e->x87_cont[j] = e->p;
+        for (uint32_t j = k; j < s->kend; j++)
             call_handler(e, j);
-        }
-        e->x87_cont[s->kend] = e->p;
         break;
     case ST_HANDLER:
         set_fault_state(e, k);
