@@ -66,6 +66,8 @@ struct fpu_jit_res {
 struct fpu_jit_res fpu_jit_add(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop);
 struct fpu_jit_res fpu_jit_mul(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop);
 struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb, unsigned drop);
+/* FCOMI of a and b (zeros, normals): EFLAGS ZF PF CF, or 0x80000000 */
+uint32_t fpu_jit_comi(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb);
 /* The binary64 / binary32 image of a value for FST m64 / m32 in `mant` */
 struct fpu_jit_res fpu_jit_to_f64(uint64_t m, uint32_t se);
 struct fpu_jit_res fpu_jit_to_f32(uint64_t m, uint32_t se);

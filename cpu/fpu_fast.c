@@ -770,6 +770,14 @@ struct fpu_jit_res fpu_jit_div(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t s
     return jit_res(ok, r, fl);
 }
 
+uint32_t fpu_jit_comi(uint64_t ma, uint32_t sa, uint64_t mb, uint32_t sb)
+{
+    static const uint32_t efl[4] = { 0, FL_CF, FL_ZF, FL_ZF | FL_PF | FL_CF };
+    struct f80 a = { ma, (uint16_t)sa }, b = { mb, (uint16_t)sb };
+    int r = f80f_compare(a, b);
+    return r < 0 ? 0x80000000u : efl[r];
+}
+
 static struct fpu_jit_res jit_to_ieee(uint64_t m, uint32_t se, int fb)
 {
     struct f80 v = { m, (uint16_t)se };

@@ -1427,8 +1427,9 @@ static void x87_fail(struct em *e, int cc)
     add_to_stub(e, jcc32(e, cc));
 }
 
-/* eax = the exponent of esi, r10d that of ecx; both normal, else the stub */
-static void x87_normals(struct em *e)
+/* eax = the exponent of esi, r10d that of ecx; when not both normal, the
+ * jumps in fail[0..2] (to be patched: the operands are unchanged there) */
+static void x87_normals(struct em *e, uint8_t **fail)
 {
     for (int k = 0; k < 2; k++) {
         int se = k ? RCX : RSI, ex = k ? R10 : RAX;
@@ -1436,11 +1437,11 @@ static void x87_normals(struct em *e)
         rr_op(e, 0, 0x81, 4, ex); b4(e, 0x7FFF);
         mem_op(e, 0, 0, 0x8D, R9, ex, -1, 0, -1);                 /* lea r9d, [ex - 1] */
         rr_op(e, 0, 0x81, 7, R9); b4(e, 0x7FFD);
-        x87_fail(e, CC_A);
+        fail[k] = jcc32(e, CC_A);
     }
     rr_op(e, 1, 0x8B, R9, RDI);
     rr_op(e, 1, 0x21, RDX, R9);                                   /* and r9, rdx: both integer bits */
-    x87_fail(e, CC_NS);
+    fail[2] = jcc32(e, CC_NS);
 }
 
 /* Round to nearest (64 bits) rdi:rdx (significand and the bits below) with
@@ -1481,9 +1482,9 @@ static void x87_round64(struct em *e, unsigned p)
 /* fpu_jit_add for 64-bit precision in line (a = rdi/esi, b = rdx/ecx): the
  * common case only (both normal, exponents less than 64 apart, no
  * cancellation to a denormal or zero); else the stub */
-static void x87_add64(struct em *e, unsigned p)
+static void x87_add64(struct em *e, unsigned p, uint8_t **fail)
 {
-    x87_normals(e);
+    x87_normals(e, fail);
     /* |a| >= |b|: else swap them (addition commutes) */
     rr_op(e, 0, 0x3B, RAX, R10);                                  /* cmp eax, r10d */
     uint8_t *keep = jcc32(e, CC_A);
@@ -1522,7 +1523,7 @@ static void x87_add64(struct em *e, unsigned p)
     rr_op(e, 1, 0xF7, 3, RDX);                                    /* neg rdx: CF = rdx != 0 */
     rr_op(e, 1, 0x83, 3, RDI); b1(e, 0);                          /* sbb rdi, 0 */
     uint8_t *norm = jcc32(e, CC_S);
-    x87_fail(e, CC_E);                                            /* rdi = 0 */
+    uint8_t *hzero = jcc32(e, CC_E);                              /* rdi = 0 */
     rr_op(e, 1, 0xBD0F, RCX, RDI);                                /* bsr rcx, rdi */
     rr_op(e, 0, 0x83, 6, RCX); b1(e, 63);                         /* the shift */
     rr_op(e, 1, 0xA50F, RDX, RDI);                                /* shld rdi, rdx, cl */
@@ -1533,12 +1534,21 @@ static void x87_add64(struct em *e, unsigned p)
     patch(e, done2, e->p);
     patch(e, norm, e->p);
     x87_round64(e, p);
+    uint8_t *out = jmp32(e);
+    patch(e, hzero, e->p);                                        /* a - a: +0 (round to nearest) */
+    rr_op(e, 1, 0x85, RDX, RDX);
+    x87_fail(e, CC_NE);                                           /* a denormal */
+    rr_op(e, 0, 0x33, RAX, RAX);
+    st64(e, X87_M(p), RAX);
+    st16(e, X87_SE(p), RAX);
+    op_ebp(e, 4, ~(uint32_t)FSW_C1);
+    patch(e, out, e->p);
 }
 
 /* fpu_jit_mul for 64-bit precision in line: both normal, the result too */
-static void x87_mul64(struct em *e, unsigned p)
+static void x87_mul64(struct em *e, unsigned p, uint8_t **fail)
 {
-    x87_normals(e);
+    x87_normals(e, fail);
     mem_op(e, 0, 0, 0x8D, R11, RAX, R10, 0, 1 - F80_BIAS);       /* lea r11d, [rax + r10 - BIAS + 1] */
     rr_op(e, 0, 0x33, RSI, RCX);                                  /* the sign */
     mem_op(e, 0, 0, 0x8D, RCX, R11, -1, 0, -2);
@@ -1566,8 +1576,9 @@ static void x87_result(struct em *e, uint32_t k, unsigned p);
  * for instruction k): eax = EFLAGS ZF PF CF */
 static void x87_comi(struct em *e, uint32_t k)
 {
+    uint8_t *fail[3];
     x87_new_stub(e, k, NULL);
-    x87_normals(e);
+    x87_normals(e, fail);
     rr_op(e, 0, 0x8B, R9, RSI);
     rr_op(e, 0, 0x33, R9, RCX);
     rr_op(e, 0, 0xF7, 0, R9); b4(e, 0x8000);                      /* test r9d: the signs differ */
@@ -1594,7 +1605,14 @@ static void x87_comi(struct em *e, uint32_t k)
     rr_op(e, 0, 0x8B, RAX, RSI);                                  /* a negative: less (CF) */
     rr_op(e, 0, 0xC1, 5, RAX); b1(e, 15);
     rr_op(e, 0, 0x83, 4, RAX); b1(e, 1);
+    uint8_t *done2 = jmp32(e);
+    for (int f = 0; f < 3; f++)                                   /* zeros and the rest */
+        patch(e, fail[f], e->p);
+    call_abs(e, (const void *)fpu_jit_comi);
+    rr_op(e, 0, 0x85, RAX, RAX);
+    x87_fail(e, CC_S);
     patch(e, done, e->p);
+    patch(e, done2, e->p);
 }
 
 /* ST(p) = fn(rdi/esi, rdx/ecx) by a call to an fpu_jit_* arithmetic
@@ -1604,17 +1622,18 @@ static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p)
 {
     rr_op(e, 0, 0x8B, R8, RBP);
     rr_op(e, 0, 0xC1, 5, R8); b1(e, 16);                          /* shr r8d, 16 */
-    uint8_t *out = NULL;
+    uint8_t *out = NULL, *call[4] = { NULL, NULL, NULL, NULL };
     if (fn != (const void *)fpu_jit_div) {
         x87_new_stub(e, k, NULL);
-        uint8_t *call = jcc32(e, CC_NE);                          /* drop != 0 */
+        call[3] = jcc32(e, CC_NE);                                /* drop != 0 */
         if (fn == (const void *)fpu_jit_add)
-            x87_add64(e, p);
+            x87_add64(e, p, call);
         else
-            x87_mul64(e, p);
+            x87_mul64(e, p, call);
         out = jmp32(e);
-        patch(e, call, e->p);
     }
+    for (int c = 0; c < 4; c++)   /* other precisions, zeros and the rest: the function */
+        patch(e, call[c], e->p);
     call_abs(e, fn);
     x87_result(e, k, p);
     patch(e, out, e->p);

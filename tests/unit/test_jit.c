@@ -949,7 +949,13 @@ START_TEST(test_x87_arith)
         E(a, 0xDB, 0x7E, (uint8_t)(10 * j));
     E(a, 0xDB, 0xF1, 0x9C, 0x8F, 0x46, 50);         /* fcomi st1; pushfd; pop dword [esi+50] */
     E(a, 0xDE, 0xC1, 0xDB, 0x7E, 40);               /* faddp; fstp tword [esi+40] */
-    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 54, 0x4D);     /* add edi, 20; add esi, 54; dec ebp */
+    /* zeros in a run next to tiny values: what the emitter assumes
+     * about a register's value must follow FLDZ, FXCH and 0 / x */
+    E(a, 0xDB, 0x6F, 0x0A, 0xD9, 0xEE, 0xD9, 0xC9);  /* fld tword [edi+10]; fldz; fxch st1 */
+    E(a, 0xDE, 0xC1, 0xDB, 0x7E, 54);               /* faddp; fstp tword [esi+54] */
+    E(a, 0xDB, 0x2F, 0xD9, 0xEE, 0xD8, 0xF1);       /* fld tword [edi]; fldz; fdiv st0, st1 */
+    E(a, 0xD8, 0xC1, 0xDB, 0x7E, 64, 0xDD, 0xD8);   /* fadd st0, st1; fstp tword [esi+64]; fstp st0 */
+    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 74, 0x4D);     /* add edi, 20; add esi, 74; dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
     struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_arith_setup, _i);
