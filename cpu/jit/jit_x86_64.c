@@ -1653,7 +1653,7 @@ static void x87_result(struct em *e, uint32_t k, unsigned p)
 
 /* The binary64 (size 8) or binary32 (4) operand at seg:r15d as an f80 in
  * rdx (significand) and ecx (sign and exponent); a TLB miss, or a value
- * that is not normal: the stub. Clobbers eax, esi. */
+ * that is neither normal nor zero: the stub. Clobbers eax, esi. */
 static void x87_load(struct em *e, uint32_t k, int seg, int size)
 {
     int f64 = size == 8;
@@ -1666,7 +1666,7 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
     rr_op(e, 0, 0x81, 4, RCX); b4(e, f64 ? 0x7FF : 0xFF);
     mem_op(e, 0, 0, 0x8D, RSI, RCX, -1, 0, -1);                   /* lea esi, [rcx - 1] */
     rr_op(e, 0, 0x81, 7, RSI); b4(e, f64 ? 0x7FE : 0xFE);
-    add_to_stub(e, jcc32(e, CC_AE));                               /* zero, denormal, inf, NaN */
+    uint8_t *special = jcc32(e, CC_AE);                            /* zero, denormal, inf, NaN */
     rr_op(e, 0, 0x81, 0, RCX); b4(e, f64 ? F80_BIAS - 1023 : F80_BIAS - 127);
     rr_op(e, f64, 0x8B, RSI, RDX);
     rr_op(e, f64, 0xC1, 5, RSI); b1(e, f64 ? 63 : 31);            /* the sign */
@@ -1674,6 +1674,16 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
     rr_op(e, 0, 0x09, RSI, RCX);
     rr_op(e, 1, 0xC1, 4, RDX); b1(e, f64 ? 11 : 40);              /* the fraction */
     rr_op(e, 1, 0xBA0F, 5, RDX); b1(e, 63);                       /* bts rdx, 63 */
+    uint8_t *done = jmp32(e);
+    patch(e, special, e->p);                                       /* a zero, else the stub */
+    rr_op(e, f64, 0x8B, RSI, RDX);
+    rr_op(e, f64, 0x01, RSI, RSI);                                 /* add rsi, rsi: all but the sign */
+    add_to_stub(e, jcc32(e, CC_NE));
+    rr_op(e, f64, 0xC1, 5, RDX); b1(e, f64 ? 63 : 31);
+    rr_op(e, 0, 0xC1, 4, RDX); b1(e, 15);
+    rr_op(e, 0, 0x8B, RCX, RDX);                                   /* the sign */
+    rr_op(e, 0, 0x33, RDX, RDX);
+    patch(e, done, e->p);
 }
 
 /* FDP and FDS of a memory form (r15d = the offset) */

@@ -863,6 +863,8 @@ static void x87_setup(struct machine *m, int k)
                                    0x3FF6A09E667F3BCDull };   /* 1/3, pi, e, sqrt 2 */
     for (int j = 0; j < 4; j++)
         put8(m, DBASE + 8 + 8 * (uint32_t)j, v[j]);
+    put8(m, DBASE + 48, 1ull << 63);                 /* -0.0 */
+    put8(m, DBASE + 56, 0);                          /* +0.0f */
     phys_write(&m->pm, DBASE, x87_cws[k], 2);
     m->cpu.regs[R_ESI] = DBASE;
 }
@@ -879,6 +881,8 @@ START_TEST(test_x87_precision)
     E(a, 0xD8, 0xC1, 0xDC, 0x66, 0x20);             /* fadd st0, st1; fsub qword [esi+32] */
     E(a, 0xD9, 0xC9, 0xDE, 0xC9);                   /* fxch st1; fmulp st1, st0 */
     E(a, 0xD9, 0xC0, 0xD8, 0xC8, 0xDE, 0xE9);       /* fld st0; fmul st0, st0; fsubp st1, st0 */
+    E(a, 0xDD, 0x46, 0x30, 0xD8, 0xC1);             /* fld qword [esi+48] (-0); fadd st0, st1 */
+    E(a, 0xD9, 0x46, 0x38, 0xDE, 0xC9, 0xDE, 0xC1); /* fld dword [esi+56] (+0); fmulp; faddp */
     E(a, 0xDD, 0x5E, 0x28);                         /* fstp qword [esi+40] */
     E(a, 0x81, 0x46, 0x08, 0x35, 0x12, 0, 0);       /* add dword [esi+8], 0x1235 */
     E(a, 0x4D);
