@@ -1,9 +1,10 @@
 /* JIT back end for x86-64 hosts (System V ABI: Linux, the BSDs, macOS).
  * Host-specific: executable memory (mmap) and x86-64 machine code. What a
  * compiled block does is in cpu/jit/jit.h; the encodings are from the Intel
- * SDM vol. 2. Not done: keeping guest registers in host registers across
- * instructions, chaining compiled blocks to each other, ADC/SBB, memory
- * INC/DEC, byte/word ALU forms (these run through their handlers). */
+ * SDM vol. 2. The frequent x87 forms are in line too ("the x87 in line",
+ * exact 80-bit arithmetic in integers: the host's x87 is never used).
+ * Not done: keeping guest registers in host registers across instructions,
+ * 16-bit ALU forms, string instructions (these run through their handlers). */
 #include "cpu/jit/jit.h"
 #ifdef SV_JIT_X86_64
 #include <stddef.h>
