@@ -1143,13 +1143,14 @@ struct x87op {
     unsigned op;     /* D8 operation (0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr); FLDK/FSIGN: rm */
     int to_st;       /* ARITH_R: the destination is ST(i), not ST0 */
     int pop;
-    int size;        /* memory forms: 8 (binary64) or 4 (binary32) */
+    int size;        /* memory forms: 8 (binary64) or 4 (binary32, int32) */
+    int integer;     /* FLD_M: FILD m32 */
 };
 
 /* The in-line form of instruction i (kind XK_NONE: none) */
 static struct x87op x87_decode(const struct insn *i)
 {
-    struct x87op x = { XK_NONE, i->rm, i->reg, 0, 0, 0 };
+    struct x87op x = { XK_NONE, i->rm, i->reg, 0, 0, 0, 0 };
     unsigned g = i->reg, esc = i->opc & 7;
     if (i->lock || i->fn == op_ud || i->opc < 0xD8 || i->opc > 0xDF)
         return x;
@@ -1161,6 +1162,8 @@ static struct x87op x87_decode(const struct insn *i)
             x.kind = g == 2 || g == 3 ? XK_NONE : XK_ARITH_M;
         else if (esc == 1 || esc == 5)
             x.kind = g == 0 ? XK_FLD_M : g == 2 || g == 3 ? XK_FST_M : XK_NONE;
+        else if (esc == 3 && g == 0)
+            x.kind = XK_FLD_M, x.integer = 1;                 /* FILD m32 */
         x.pop = g == 3;
         return x;
     }
@@ -1687,6 +1690,79 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
     patch(e, done, e->p);
 }
 
+/* The int32 operand at seg:r15d as an f80 in rdx / ecx (FILD m32: always
+ * exact); a TLB miss: the stub. Clobbers eax, esi, r9. */
+static void x87_load_int(struct em *e, uint32_t k, int seg)
+{
+    emit_fast(e, k, seg, 4, MMU_READ, ST_X87);
+    e->stubs[e->nstubs - 1].top = (uint8_t)e->x87_top;
+    e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    mem_op(e, 0, 0, 0x8B, RDX, RAX, -1, 0, 0);                   /* mov edx, [rax] */
+    rr_op(e, 0, 0x8B, R9, RDX);
+    rr_op(e, 0, 0xC1, 7, R9); b1(e, 31);                          /* sar r9d, 31 */
+    rr_op(e, 0, 0x33, RDX, R9);
+    rr_op(e, 0, 0x2B, RDX, R9);                                   /* edx = |v| */
+    uint8_t *zero = jcc32(e, CC_E);
+    rr_op(e, 0, 0xBD0F, RSI, RDX);                                /* bsr esi, edx */
+    movi(e, RCX, 63);
+    rr_op(e, 0, 0x2B, RCX, RSI);
+    rr_op(e, 1, 0xD3, 4, RDX);                                    /* shl rdx, cl: normalized */
+    mem_op(e, 0, 0, 0x8D, RCX, RSI, -1, 0, F80_BIAS);             /* lea ecx, [rsi + BIAS] */
+    rr_op(e, 0, 0x81, 4, R9); b4(e, 0x8000);
+    rr_op(e, 0, 0x09, R9, RCX);                                   /* the sign */
+    uint8_t *done = jmp32(e);
+    patch(e, zero, e->p);
+    rr_op(e, 0, 0x33, RCX, RCX);                                  /* +0 (rdx = 0) */
+    patch(e, done, e->p);
+}
+
+/* FST/FSTP m64 / m32 of the value in rdi/esi at round to nearest: rdi = the
+ * image, r8 = the flags << 16; a zero, a value out of the format's normal
+ * range (or in its top binade) goes to `slow` (the operands unchanged). */
+static void x87_to_ieee(struct em *e, int f64, uint8_t **slow)
+{
+    int fb = f64 ? 52 : 23, drop = 63 - fb;
+    int32_t bias = f64 ? 1023 : 127, emin = F80_BIAS - bias + 1, emx = F80_BIAS + bias;
+    rr_op(e, 1, 0x85, RDI, RDI);
+    slow[0] = jcc32(e, CC_NS);                                    /* not normal, or zero */
+    rr_op(e, 0, 0x8B, RAX, RSI);
+    rr_op(e, 0, 0x81, 4, RAX); b4(e, 0x7FFF);
+    mem_op(e, 0, 0, 0x8D, RCX, RAX, -1, 0, -emin);
+    rr_op(e, 0, 0x81, 7, RCX); b4(e, (uint32_t)(emx - 1 - emin));
+    slow[1] = jcc32(e, CC_A);
+    rr_op(e, 0, 0x33, R8, R8);                                    /* the flags */
+    rr_op(e, 1, 0x8B, RDX, RDI);
+    rr_op(e, 1, 0xC1, 4, RDX); b1(e, (uint8_t)(64 - drop));       /* the dropped bits */
+    uint8_t *exact = jcc32(e, CC_E);
+    movi(e, R8, F80_PE << 16);
+    movi64(e, R9, 1ull << 63);
+    rr_op(e, 1, 0x3B, RDX, R9);
+    uint8_t *below = jcc32(e, CC_B);
+    uint8_t *up = jcc32(e, CC_A);
+    rr_op(e, 1, 0xBA0F, 4, RDI); b1(e, (uint8_t)drop);            /* bt rdi, drop: a tie */
+    uint8_t *even = jcc32(e, CC_AE);
+    patch(e, up, e->p);
+    rr_op(e, 0, 0x81, 1, R8); b4(e, F80_C1 << 16);
+    movi64(e, R9, 1ull << drop);
+    rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9 */
+    uint8_t *nc = jcc32(e, CC_AE);
+    rr_op(e, 0, 0xFF, 0, RAX);                                    /* carried out: 2^63, e + 1 */
+    movi64(e, RDI, 1ull << 63);
+    patch(e, exact, e->p);
+    patch(e, below, e->p);
+    patch(e, even, e->p);
+    patch(e, nc, e->p);
+    rr_op(e, 1, 0xC1, 5, RDI); b1(e, (uint8_t)drop);              /* shr rdi, drop */
+    rr_op(e, 1, 0xBA0F, 6, RDI); b1(e, (uint8_t)fb);              /* btr rdi, fb: the integer bit */
+    rr_op(e, 0, 0x81, 5, RAX); b4(e, (uint32_t)(emin - 1));       /* sub eax, emin - 1 */
+    rr_op(e, 1, 0xC1, 4, RAX); b1(e, (uint8_t)fb);
+    rr_op(e, 1, 0x09, RAX, RDI);
+    rr_op(e, 0, 0x8B, RAX, RSI);
+    rr_op(e, 0, 0x81, 4, RAX); b4(e, 0x8000);
+    rr_op(e, 1, 0xC1, 4, RAX); b1(e, (uint8_t)(f64 ? 48 : 16));   /* the sign */
+    rr_op(e, 1, 0x09, RAX, RDI);
+}
+
 /* FDP and FDS of a memory form (r15d = the offset) */
 static void x87_fdp(struct em *e, const struct insn *i)
 {
@@ -1701,7 +1777,10 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
     unsigned t = e->x87_top;
     emit_ea(e, i);
     if (x->kind == XK_FLD_M) {
-        x87_load(e, k, i->seg, x->size);
+        if (x->integer)
+            x87_load_int(e, k, i->seg);
+        else
+            x87_load(e, k, i->seg, x->size);
         x87_fdp(e, i);
         x87_push(e);
         return;
@@ -1726,14 +1805,20 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
         x87_fdp(e, i);
         return;
     }
-    /* FST/FSTP m */
+    /* FST/FSTP m: the image in line, or by fpu_jit_to_f64/32 */
     ld64(e, RDI, X87_M(t));
     ld16(e, RSI, X87_SE(t));
+    uint8_t *slow[2];
+    x87_to_ieee(e, x->size == 8, slow);
+    uint8_t *conv = jmp32(e);
+    patch(e, slow[0], e->p);
+    patch(e, slow[1], e->p);
     call_abs(e, x->size == 8 ? (const void *)fpu_jit_to_f64 : (const void *)fpu_jit_to_f32);
     rr_op(e, 1, 0x85, RDX, RDX);
     x87_stub(e, k, CC_NS);
     rr_op(e, 1, 0x8B, RDI, RAX);                                  /* the image */
     rr_op(e, 1, 0x8B, R8, RDX);                                   /* the flags */
+    patch(e, conv, e->p);
     emit_fast(e, k, i->seg, x->size, MMU_WRITE, ST_X87);
     e->stubs[e->nstubs - 1].top = (uint8_t)t;
     e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;

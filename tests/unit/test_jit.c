@@ -509,7 +509,7 @@ static void chunk_x87(struct gen *g)
         E(a, rnd(g, 2) ? 0xDC : 0xDE, 0xC0 | (op == 0x10 || op == 0x18 ? 0 : op) | r);
         break;
     case 8: E(a, rnd(g, 2) ? 0xDB : 0xDF, (uint8_t)(0xC0 | (5 + rnd(g, 2)) << 3 | r)); break; /* f(u)comi(p) */
-    case 9: E(a, m, 0x46, d); break;                                       /* fld m */
+    case 9: E(a, rnd(g, 3) ? m : 0xDB, 0x46, d); break;                    /* fld m, fild m32 */
     case 10: E(a, m, (uint8_t)(0x46 | (2 + rnd(g, 2)) << 3), d); break;    /* fst(p) m */
     case 11: E(a, m == 0xDD ? 0xDC : 0xD8, 0x46 | op, d); break;           /* st0 op m */
     case 12: { uint16_t cw = cws[rnd(g, 5)];                               /* fldcw */
@@ -865,6 +865,14 @@ static void x87_setup(struct machine *m, int k)
         put8(m, DBASE + 8 + 8 * (uint32_t)j, v[j]);
     put8(m, DBASE + 48, 1ull << 63);                 /* -0.0 */
     put8(m, DBASE + 56, 0);                          /* +0.0f */
+    static const uint64_t edge[3] = { ~0ull, 0x8000000000000C00ull, 0x8000000000000400ull };
+    for (int j = 0; j < 3; j++) {
+        put8(m, DBASE - 64 + 10 * (uint32_t)j, edge[j]);
+        phys_write(&m->pm, DBASE - 56 + 10 * (uint32_t)j, 0x3FFF, 2);
+    }
+    phys_write(&m->pm, DBASE + 64, 0, 4);            /* int32 0, INT_MIN, -5 */
+    phys_write(&m->pm, DBASE + 68, 0x80000000u, 4);
+    phys_write(&m->pm, DBASE + 72, (uint32_t)-5, 4);
     phys_write(&m->pm, DBASE, x87_cws[k], 2);
     m->cpu.regs[R_ESI] = DBASE;
 }
@@ -883,7 +891,14 @@ START_TEST(test_x87_precision)
     E(a, 0xD9, 0xC0, 0xD8, 0xC8, 0xDE, 0xE9);       /* fld st0; fmul st0, st0; fsubp st1, st0 */
     E(a, 0xDD, 0x46, 0x30, 0xD8, 0xC1);             /* fld qword [esi+48] (-0); fadd st0, st1 */
     E(a, 0xD9, 0x46, 0x38, 0xDE, 0xC9, 0xDE, 0xC1); /* fld dword [esi+56] (+0); fmulp; faddp */
+    E(a, 0xDB, 0x46, 0x40, 0xDB, 0x46, 0x44, 0xDE, 0xC1);   /* fild [esi+64] (0), [esi+68] (INT_MIN); faddp */
+    E(a, 0xDB, 0x46, 0x48, 0xDE, 0xC1, 0xDE, 0xC1); /* fild [esi+72] (-5); faddp; faddp */
+    E(a, 0xD9, 0xC0, 0xD9, 0x5E, 0x4C);             /* fld st0; fstp dword [esi+76] */
     E(a, 0xDD, 0x5E, 0x28);                         /* fstp qword [esi+40] */
+    E(a, 0xDF, 0xE0, 0x66, 0x89, 0x46, 0x50);       /* fnstsw ax; mov [esi+80], ax (C1, PE) */
+    for (int j = 0; j < 3; j++)   /* rounding edges to binary64: carry out, ties to even */
+        E(a, 0xDB, 0x6E, (uint8_t)(-64 + 10 * j), 0xDD, 0x5E, (uint8_t)(88 + 8 * j),
+          0xDF, 0xE0, 0x66, 0x89, 0x46, (uint8_t)(112 + 2 * j));   /* fld tword; fstp qword; fnstsw */
     E(a, 0x81, 0x46, 0x08, 0x35, 0x12, 0, 0);       /* add dword [esi+8], 0x1235 */
     E(a, 0x4D);
     jcc_back(a, 5, loop);
