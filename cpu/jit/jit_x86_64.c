@@ -1341,14 +1341,20 @@ static void x87_flush(struct em *e, unsigned top, int32_t k)
     st16(e, FPU_F(fcs), RAX);
 }
 
+/* The ST_X87 stub added last is for instruction k of the run */
+static void x87_mark_stub(struct em *e, uint32_t k)
+{
+    struct stub *s = &e->stubs[e->nstubs - 1];
+    s->top = (uint8_t)e->x87_top;
+    s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+}
+
 /* A new ST_X87 stub for instruction k of the run, jumped to from at (or
  * from nowhere yet) */
 static void x87_new_stub(struct em *e, uint32_t k, uint8_t *at)
 {
     add_stub(e, ST_X87, k, at, 0, 0);
-    struct stub *s = &e->stubs[e->nstubs - 1];
-    s->top = (uint8_t)e->x87_top;
-    s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    x87_mark_stub(e, k);
 }
 
 /* A jump (host condition cc) to a new ST_X87 stub for instruction k */
@@ -1662,8 +1668,7 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
 {
     int f64 = size == 8;
     emit_fast(e, k, seg, size, MMU_READ, ST_X87);
-    e->stubs[e->nstubs - 1].top = (uint8_t)e->x87_top;
-    e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    x87_mark_stub(e, k);
     mem_op(e, f64, 0, 0x8B, RDX, RAX, -1, 0, 0);                  /* mov rdx/edx, [rax] */
     rr_op(e, f64, 0x8B, RCX, RDX);
     rr_op(e, f64, 0xC1, 5, RCX); b1(e, f64 ? 52 : 23);            /* the exponent */
@@ -1695,8 +1700,7 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
 static void x87_load_int(struct em *e, uint32_t k, int seg)
 {
     emit_fast(e, k, seg, 4, MMU_READ, ST_X87);
-    e->stubs[e->nstubs - 1].top = (uint8_t)e->x87_top;
-    e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    x87_mark_stub(e, k);
     mem_op(e, 0, 0, 0x8B, RDX, RAX, -1, 0, 0);                   /* mov edx, [rax] */
     rr_op(e, 0, 0x8B, R9, RDX);
     rr_op(e, 0, 0xC1, 7, R9); b1(e, 31);                          /* sar r9d, 31 */
@@ -1820,8 +1824,7 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
     rr_op(e, 1, 0x8B, R8, RDX);                                   /* the flags */
     patch(e, conv, e->p);
     emit_fast(e, k, i->seg, x->size, MMU_WRITE, ST_X87);
-    e->stubs[e->nstubs - 1].top = (uint8_t)t;
-    e->stubs[e->nstubs - 1].prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    x87_mark_stub(e, k);
     mem_op(e, x->size == 8, 0, 0x89, RDI, RAX, -1, 0, 0);
     rr_op(e, 1, 0xC1, 5, R8); b1(e, 16);
     rr_op(e, 0, 0x81, 4, R8); b4(e, 0x7F | FSW_C1);
