@@ -1211,22 +1211,18 @@ struct x87plan {
     int bad;          /* a stack fault for sure: the run ends before it */
 };
 
-static void plan_full(struct x87plan *p, unsigned st)
+/* ST(st) must be full (want_full) or empty when the instruction runs:
+ * known from the run so far, or a need at its start */
+static void plan_need(struct x87plan *p, int want_full, unsigned st)
 {
     unsigned b = 1u << ((p->top + st) & 7);
-    if (p->empty & b)
+    unsigned *have = want_full ? &p->full : &p->empty, *other = want_full ? &p->empty : &p->full;
+    if (*other & b) {
         p->bad = 1;
-    else if (!(p->full & b))
-        p->need_full |= b, p->full |= b;
-}
-
-static void plan_empty(struct x87plan *p, unsigned st)
-{
-    unsigned b = 1u << ((p->top + st) & 7);
-    if (p->full & b)
-        p->bad = 1;
-    else if (!(p->empty & b))
-        p->need_empty |= b, p->empty |= b;
+    } else if (!(*have & b)) {
+        *have |= b;
+        *(want_full ? &p->need_full : &p->need_empty) |= b;
+    }
 }
 
 /* The effect of x on the plan (and TOP): pushes, pops, stores to ST(i) */
@@ -1234,26 +1230,26 @@ static void plan_op(struct x87plan *p, const struct x87op *x)
 {
     switch (x->kind) {
     case XK_FLD_ST:
-        plan_full(p, x->st);
+        plan_need(p, 1, x->st);
         /* fall through */
     case XK_FLDK: case XK_FLD_M:
-        plan_empty(p, 7);
+        plan_need(p, 0, 7);
         p->top = (p->top - 1) & 7;
         p->empty &= ~(1u << p->top);
         p->full |= 1u << p->top;
         return;
     case XK_FXCH: case XK_ARITH_R: case XK_COMI:
-        plan_full(p, x->st);
+        plan_need(p, 1, x->st);
         break;
     case XK_FST_ST:
-        plan_full(p, 0);
+        plan_need(p, 1, 0);
         p->empty &= ~(1u << ((p->top + x->st) & 7));
         p->full |= 1u << ((p->top + x->st) & 7);
         break;
     default:
         break;
     }
-    plan_full(p, 0);
+    plan_need(p, 1, 0);
     if (x->pop) {
         p->full &= ~(1u << p->top);
         p->empty |= 1u << p->top;
