@@ -1401,12 +1401,18 @@ static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
 
 static unsigned x87_p(const struct em *e, unsigned st) { return (e->x87_top + st) & 7; }
 
-/* Push rdx (significand) / ecx (sign and exponent) */
+/* Physical register p = rdx (significand) / ecx (sign and exponent) */
+static void x87_put(struct em *e, unsigned p)
+{
+    st64(e, X87_M(p), RDX);
+    st16(e, X87_SE(p), RCX);
+}
+
+/* Push rdx / ecx */
 static void x87_push(struct em *e)
 {
     unsigned nt = (e->x87_top - 1) & 7;
-    st64(e, X87_M(nt), RDX);
-    st16(e, X87_SE(nt), RCX);
+    x87_put(e, nt);
     op16i(e, 1, FPU_F(tags), 1u << nt);                 /* or word [tags] */
     op_ebp(e, 4, ~(uint32_t)FSW_C1);
     e->x87_top = nt;
@@ -1450,24 +1456,31 @@ static void x87_normals(struct em *e, uint8_t **fail)
     fail[2] = jcc32(e, CC_NS);
 }
 
-/* Round to nearest (64 bits) rdi:rdx (significand and the bits below) with
- * exponent eax, sign in bit 15 of esi, into physical register p, the flags
- * into ebp; out of range: the stub. */
-static void x87_round64(struct em *e, unsigned p)
+/* Round to nearest even: rdi = the significand (its bits below bit `drop`
+ * are dropped afterwards), rdx = the dropped bits left-aligned, sticky
+ * included, eax = the exponent. PE and C1 (shifted left by `shift`) go to
+ * register fl; a carry out gives 2^63 and the exponent + 1. Clobbers r9,
+ * r10. */
+static void x87_rn(struct em *e, int drop, int fl, int shift)
 {
-    rr_op(e, 0, 0x33, RCX, RCX);                                  /* xor ecx, ecx: the flags */
+    rr_op(e, 0, 0x33, fl, fl);
     rr_op(e, 1, 0x85, RDX, RDX);
     uint8_t *exact = jcc32(e, CC_E);
-    movi(e, RCX, F80_PE);
+    movi(e, fl, (uint32_t)F80_PE << shift);
     movi64(e, R9, 1ull << 63);
     rr_op(e, 1, 0x3B, RDX, R9);                                   /* cmp rdx, r9 */
     uint8_t *below = jcc32(e, CC_B);
     uint8_t *up = jcc32(e, CC_A);
-    b1(e, 0x40); b1(e, 0xF6); b1(e, 0xC7); b1(e, 1);              /* test dil, 1: a tie */
-    uint8_t *even = jcc32(e, CC_E);
+    rr_op(e, 1, 0xBA0F, 4, RDI); b1(e, (uint8_t)drop);            /* bt rdi, drop: a tie */
+    uint8_t *even = jcc32(e, CC_AE);
     patch(e, up, e->p);
-    rr_op(e, 0, 0x81, 1, RCX); b4(e, F80_C1);                     /* or ecx, C1 */
-    rr_op(e, 1, 0x83, 0, RDI); b1(e, 1);                          /* add rdi, 1 */
+    rr_op(e, 0, 0x81, 1, fl); b4(e, (uint32_t)F80_C1 << shift);
+    if (drop) {
+        movi64(e, R10, 1ull << drop);
+        rr_op(e, 1, 0x01, R10, RDI);                              /* add rdi, r10 */
+    } else {
+        rr_op(e, 1, 0x83, 0, RDI); b1(e, 1);                      /* add rdi, 1 */
+    }
     uint8_t *nc = jcc32(e, CC_AE);
     rr_op(e, 1, 0x8B, RDI, R9);                                   /* carried out: 2^63, e + 1 */
     rr_op(e, 0, 0xFF, 0, RAX);
@@ -1475,6 +1488,16 @@ static void x87_round64(struct em *e, unsigned p)
     patch(e, below, e->p);
     patch(e, even, e->p);
     patch(e, nc, e->p);
+}
+
+/* Round to nearest (64 bits) rdi:rdx (significand and the bits below) with
+ * exponent eax, sign in bit 15 of esi, into physical register p, the flags
+ * into ebp; out of range: the stub. */
+static void x87_rn(struct em *e, int drop, int fl, int shift);
+
+static void x87_round64(struct em *e, unsigned p)
+{
+    x87_rn(e, 0, RCX, 0);
     rr_op(e, 0, 0x81, 7, RAX); b4(e, 0x7FFE);
     x87_fail(e, CC_A);
     rr_op(e, 0, 0x81, 4, RSI); b4(e, 0x8000);
@@ -1730,28 +1753,9 @@ static void x87_to_ieee(struct em *e, int f64, uint8_t **slow)
     mem_op(e, 0, 0, 0x8D, RCX, RAX, -1, 0, -emin);
     rr_op(e, 0, 0x81, 7, RCX); b4(e, (uint32_t)(emx - 1 - emin));
     slow[1] = jcc32(e, CC_A);
-    rr_op(e, 0, 0x33, R8, R8);                                    /* the flags */
     rr_op(e, 1, 0x8B, RDX, RDI);
     rr_op(e, 1, 0xC1, 4, RDX); b1(e, (uint8_t)(64 - drop));       /* the dropped bits */
-    uint8_t *exact = jcc32(e, CC_E);
-    movi(e, R8, F80_PE << 16);
-    movi64(e, R9, 1ull << 63);
-    rr_op(e, 1, 0x3B, RDX, R9);
-    uint8_t *below = jcc32(e, CC_B);
-    uint8_t *up = jcc32(e, CC_A);
-    rr_op(e, 1, 0xBA0F, 4, RDI); b1(e, (uint8_t)drop);            /* bt rdi, drop: a tie */
-    uint8_t *even = jcc32(e, CC_AE);
-    patch(e, up, e->p);
-    rr_op(e, 0, 0x81, 1, R8); b4(e, F80_C1 << 16);
-    movi64(e, R9, 1ull << drop);
-    rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9 */
-    uint8_t *nc = jcc32(e, CC_AE);
-    rr_op(e, 0, 0xFF, 0, RAX);                                    /* carried out: 2^63, e + 1 */
-    movi64(e, RDI, 1ull << 63);
-    patch(e, exact, e->p);
-    patch(e, below, e->p);
-    patch(e, even, e->p);
-    patch(e, nc, e->p);
+    x87_rn(e, drop, R8, 16);
     rr_op(e, 1, 0xC1, 5, RDI); b1(e, (uint8_t)drop);              /* shr rdi, drop */
     rr_op(e, 1, 0xBA0F, 6, RDI); b1(e, (uint8_t)fb);              /* btr rdi, fb: the integer bit */
     rr_op(e, 0, 0x81, 5, RAX); b4(e, (uint32_t)(emin - 1));       /* sub eax, emin - 1 */
@@ -1864,8 +1868,7 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
     case XK_FST_ST:
         ld64(e, RDX, X87_M(t));
         ld16(e, RCX, X87_SE(t));
-        st64(e, X87_M(pi), RDX);
-        st16(e, X87_SE(pi), RCX);
+        x87_put(e, pi);
         op16i(e, 1, FPU_F(tags), 1u << pi);
         op_ebp(e, 4, ~(uint32_t)FSW_C1);
         if (x->pop)

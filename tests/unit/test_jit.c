@@ -1648,6 +1648,21 @@ static void mmio_exit_setup(struct machine *m, int k)
     ck_assert_int_eq(physmem_map_mmio(&m->pm, 0x300000, 0x1000, &mmio_exit_ops, d), 0);
 }
 
+/* prog at CODE in ring 0, in one run and in slices (seed chunk): both
+ * machines halt at its end after `icount` instructions */
+static void run_to_end(const struct as *prog, void (*setup)(struct machine *, int), uint64_t chunk,
+                       const char *tag, uint64_t icount)
+{
+    for (int chunked = 0; chunked < 2; chunked++) {
+        memset(mmio_devs, 0, sizeof(mmio_devs));
+        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, prog, CODE, setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? chunk : 0, tag), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog->n);
+        ck_assert_uint_eq(p.a->cpu.icount, icount);
+        pair_free(p);
+    }
+}
+
 START_TEST(test_exit_request_load)
 {
     struct as prog = { .n = 0 };
@@ -1669,14 +1684,7 @@ START_TEST(test_exit_request_load)
     E(a, 0x4D);                                               /* dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
-    for (int chunked = 0; chunked < 2; chunked++) {
-        memset(mmio_devs, 0, sizeof(mmio_devs));
-        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, mmio_exit_setup, 0);
-        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "exit request by a load"), CPU_EXIT_HLT);
-        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
-        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 24 + 1);
-        pair_free(p);
-    }
+    run_to_end(&prog, mmio_exit_setup, 7, "exit request by a load", 1 + 30 * 24 + 1);
 }
 END_TEST
 
@@ -1689,13 +1697,7 @@ START_TEST(test_exit_request)
     E(a, 0x01, 0xD8, 0xE6, 0x80, 0x43, 0x89, 0x06, 0xE4, 0x71, 0x83, 0xC6, 0x04, 0xE6, 0x81, 0x4D);
     jcc_back(a, 5, loop);
     E(a, 0xF4);
-    for (int chunked = 0; chunked < 2; chunked++) {
-        struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, exit_setup, 0);
-        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 12 : 0, "exit request"), CPU_EXIT_HLT);
-        ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
-        ck_assert_uint_eq(p.a->cpu.icount, 1 + 30 * 9 + 1);
-        pair_free(p);
-    }
+    run_to_end(&prog, exit_setup, 12, "exit request", 1 + 30 * 9 + 1);
 }
 END_TEST
 
