@@ -61,7 +61,7 @@ void block_cache_flush(struct cpu *c)
     memset(bc->hash, 0xFF, sizeof(bc->hash));
     memset(bc->page, 0xFF, sizeof(bc->page));
     for (int k = 0; k < BC_JC; k++)
-        bc->jc[k] = (struct jc_entry){ 0, 0, BC_DEAD, 2 };
+        bc->jc[k] = (struct jc_entry){ 0, 0, BC_DEAD, 2, 0, 0 };
     bc->blocks[BC_DEAD].dead = 1;
     bc->cur = -1;
     bc->kill_gen++;
@@ -224,11 +224,17 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
     return b;
 }
 
+/* Called right after fetch_phys(), which left the fetch TLB entry for the
+ * block's page. */
 static void jc_fill(struct cpu *c, struct block *b)
 {
     uint32_t lin = c->segs[S_CS].base + c->eip;
+    int user = c->cpl == 3;
+    const struct tlb_entry *t = &c->mmu.tlb[user][MMU_FETCH][(lin >> 12) & (TLB_SIZE - 1)];
+    uint8_t global = t->tag == (lin & ~0xFFFu) && (t->phys & TLB_GLOBAL);
     *block_jc_slot(c->blocks, lin) = (struct jc_entry){
-        lin, c->mmu.epoch, (int32_t)(b - c->blocks->blocks), c->cpl == 3 };
+        lin, block_epoch(c, global), (int32_t)(b - c->blocks->blocks), (uint8_t)user, global, 0 };
+    c->blocks->found_global = global;
 }
 
 struct block *block_find(struct cpu *c, struct insn *single)

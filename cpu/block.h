@@ -22,14 +22,15 @@
  * at use, like the jump cache's. */
 struct block_link {
     uint32_t lin;
-    uint32_t epoch;       /* mmu.epoch when made */
+    uint32_t epoch;       /* mmu.epoch when made (gepoch when global) */
     uint32_t key;         /* kill_gen << 1 | CPL 3 when made */
     int32_t block;        /* index into blocks[] */
     uint32_t first;       /* the block's first, n, bytes and mode */
     uint16_t n;
     uint16_t bytes;
     uint8_t mode;
-    uint8_t pad[7];
+    uint8_t global;       /* the block's page was reached by a global translation */
+    uint8_t pad[6];
 };
 _Static_assert(sizeof(struct block_link) == 32, "two links per cache line");
 
@@ -53,13 +54,25 @@ struct block {
  * the fetch TLB and the physical hash. An entry holds while the MMU's epoch
  * (bumped by every TLB flush, INVLPG and memory-map change) is the one it
  * was filled under, for the same privilege; the block's own mode, dead flag
- * and the CS limit are checked at each use. */
+ * and the CS limit are checked at each use. An entry made from a global
+ * translation (a kernel page with CR4.PGE) follows gepoch instead, which
+ * CR3 loads leave alone, as they leave the global TLB entry: so the
+ * kernel's blocks stay found across the two CR3 loads of every interrupt
+ * under page-table isolation. */
 struct jc_entry {
     uint32_t lin;
-    uint32_t epoch;       /* mmu.epoch at fill */
+    uint32_t epoch;       /* mmu.epoch at fill, or mmu.gepoch when global */
     int32_t block;        /* index into blocks[] (BC_DEAD: empty) */
-    uint32_t user;        /* CPL 3 at fill */
+    uint8_t user;         /* CPL 3 at fill */
+    uint8_t global;       /* filled from a global fetch translation */
+    uint16_t pad;
 };
+
+/* The epoch an entry made from a translation of that kind depends on. */
+static inline uint32_t block_epoch(const struct cpu *c, int global)
+{
+    return global ? c->mmu.gepoch : c->mmu.epoch;
+}
 
 struct block_cache {
     /* successors of each block: [0] fall-through, [1] elsewhere; first, so
@@ -76,6 +89,7 @@ struct block_cache {
     int32_t cur;          /* block being executed, or -1 */
     int cur_dirty;        /* cur was killed while running */
     uint32_t cur_eip;     /* EIP at the start of cur */
+    uint8_t found_global; /* the last lookup's block was reached by a global translation */
 };
 
 static inline struct jc_entry *block_jc_slot(struct block_cache *bc, uint32_t lin)
@@ -90,12 +104,13 @@ static inline struct block *block_lookup_fast(struct cpu *c)
     const struct seg *cs = &c->segs[S_CS];
     uint32_t lin = cs->base + c->eip;
     const struct jc_entry *e = block_jc_slot(bc, lin);
-    if (e->lin != lin || e->epoch != c->mmu.epoch || e->user != (c->cpl == 3))
+    if (e->lin != lin || e->epoch != block_epoch(c, e->global) || e->user != (c->cpl == 3))
         return NULL;
     struct block *b = &bc->blocks[e->block];
     if (b->dead || b->mode != ((cs->flags & SEGF_DB) != 0) ||
         (uint64_t)c->eip + b->bytes - 1 > cs->limit)
         return NULL;
+    bc->found_global = e->global;
     return b;
 }
 
@@ -108,16 +123,18 @@ static inline uint32_t block_link_key(const struct cpu *c)
 static inline int32_t block_link_follow(struct cpu *c, const struct block_link *l, uint32_t lin)
 {
     const struct seg *cs = &c->segs[S_CS];
-    if (l->lin != lin || l->epoch != c->mmu.epoch || l->key != block_link_key(c) ||
+    if (l->lin != lin || l->epoch != block_epoch(c, l->global) || l->key != block_link_key(c) ||
         l->mode != ((cs->flags & SEGF_DB) != 0) || (uint64_t)c->eip + l->bytes - 1 > cs->limit)
         return -1;
+    c->blocks->found_global = l->global;
     return l->block;
 }
 
 static inline void block_link_set(struct cpu *c, struct block_link *l, uint32_t lin, const struct block *b)
 {
-    *l = (struct block_link){ lin, c->mmu.epoch, block_link_key(c), (int32_t)(b - c->blocks->blocks),
-                              b->first, b->n, (uint16_t)b->bytes, b->mode, { 0 } };
+    uint8_t global = c->blocks->found_global;
+    *l = (struct block_link){ lin, block_epoch(c, global), block_link_key(c), (int32_t)(b - c->blocks->blocks),
+                              b->first, b->n, (uint16_t)b->bytes, b->mode, global, { 0 } };
 }
 
 #endif

@@ -18,6 +18,15 @@ static void no_io_write(void *opaque, uint16_t port, uint32_t value, int size)
     (void)opaque; (void)port; (void)value; (void)size;
 }
 
+/* No keys known: the next jit_sync gives new generation numbers. */
+static void jit_keys_forget(struct cpu *c)
+{
+    memset(c->jit_recent, 0, sizeof(c->jit_recent));
+    c->jit_keys.cpl = 0xFF;   /* matches no state */
+    c->jit_gkeys.cpl = 0xFF;
+    c->jit_next_gen = 0;
+}
+
 int cpu_init(struct cpu *cpu, struct physmem *pm)
 {
     memset(cpu, 0, sizeof(*cpu));
@@ -28,7 +37,7 @@ int cpu_init(struct cpu *cpu, struct physmem *pm)
     if (block_cache_init(cpu) < 0)
         return -1;
     cpu->jit = jit_create();
-    cpu->jit_keys.cpl = 0xFF;   /* matches no state: the first jit_sync gives a generation */
+    jit_keys_forget(cpu);
     cpu_reset(cpu);
     return 0;
 }
@@ -216,39 +225,58 @@ static SV_NOINLINE void jit_block(struct cpu *c, struct block *b)
 static int jit_keys_equal(const struct jit_keys *a, const struct jit_keys *b)
 {
     return a->epoch == b->epoch && a->kill == b->kill && a->cs_base == b->cs_base &&
-           a->cs_limit == b->cs_limit && a->cs_flags == b->cs_flags && a->cpl == b->cpl && a->flat == b->flat;
+           a->cs_limit == b->cs_limit && a->cs_flags == b->cs_flags && a->cpl == b->cpl &&
+           a->flat == b->flat && a->global == b->global;
 }
 
-/* A generation number stands for one set of keys for good, so going back
- * to recent keys (kernel and user mode taking turns) takes their old
- * number and keeps the chain slots filled under it valid. */
-static void jit_sync_keys(struct cpu *c)
+/* Makes cur the keys `now`, with their generation number. A number stands
+ * for one set of keys for good, so going back to recent keys (kernel and
+ * user mode taking turns) takes their old number and keeps the chain slots
+ * filled under it valid. */
+static void jit_sync_one(struct cpu *c, struct jit_keys *cur, struct jit_keys now)
 {
-    const struct seg *cs = &c->segs[S_CS];
-    struct jit_keys now = { c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit, cs->flags, c->cpl, c->jit_flat, 0 };
-    if (jit_keys_equal(&now, &c->jit_keys))
+    if (jit_keys_equal(&now, cur))
         return;
-    unsigned k = 0;
-    while (k < 4 && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
+    unsigned n = sizeof(c->jit_recent) / sizeof(c->jit_recent[0]), k = 0;
+    while (k < n && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
         k++;
-    if (k < 4) {
+    if (c->jit_flush_pending) {
+        now.gen = JIT_GEN_NONE;
+        *cur = now;
+        return;
+    }
+    if (k < n) {
         now.gen = c->jit_recent[k].gen;
     } else if (++c->jit_next_gen == JIT_GEN_NONE) {
         /* numbers would come round again: until the loop has dropped all
          * code and slots, a number nothing holds */
         c->jit_flush_pending = 1;
         now.gen = JIT_GEN_NONE;
-        c->jit_keys = now;
-        c->jit_gen = now.gen;
+        *cur = now;
         return;
     } else {
         now.gen = c->jit_next_gen;
-        k = 3;
+        k = n - 1;
     }
     memmove(&c->jit_recent[1], &c->jit_recent[0], k * sizeof(c->jit_recent[0]));
     c->jit_recent[0] = now;
-    c->jit_keys = now;
-    c->jit_gen = now.gen;
+    *cur = now;
+}
+
+/* Two generations: jit_gen for targets reached by an ordinary translation,
+ * jit_ggen (the same keys with the MMU's gepoch) for targets on global
+ * pages, whose chains a CR3 load leaves valid. */
+static void jit_sync_keys(struct cpu *c)
+{
+    const struct seg *cs = &c->segs[S_CS];
+    struct jit_keys now = { c->mmu.epoch, c->blocks->kill_gen, cs->base, cs->limit, cs->flags, c->cpl,
+                            c->jit_flat, 0, 0 };
+    jit_sync_one(c, &c->jit_keys, now);
+    now.epoch = c->mmu.gepoch;
+    now.global = 1;
+    jit_sync_one(c, &c->jit_gkeys, now);
+    c->jit_gen = c->jit_keys.gen;
+    c->jit_ggen = c->jit_gkeys.gen;
 }
 
 /* What the top of exec_loop would act on. */
@@ -279,7 +307,7 @@ void jit_sync(struct cpu *c)
 void jit_sync_mem(struct cpu *c)
 {
     if (c->jit_keys.kill != c->blocks->kill_gen || c->jit_keys.epoch != c->mmu.epoch)
-        jit_sync_keys(c);
+        jit_sync_keys(c);   /* (gepoch moves only with epoch) */
     jit_sync_attn(c);
 }
 
@@ -288,7 +316,8 @@ static void jit_fill_slot(struct cpu *c, struct jit_slot *sl, const struct block
 {
     sl->code = b->jit_entry;
     sl->eip = c->eip;
-    sl->gen = c->jit_gen;
+    sl->global = c->blocks->found_global;
+    sl->gen = sl->global ? c->jit_ggen : c->jit_gen;
     sl->n = b->n;
     if (sl->direct && sl->direct_eip == c->eip)
         jit_patch_direct(sl);
@@ -371,9 +400,7 @@ static SV_NOINLINE enum cpu_exit exec_loop(struct cpu *c, uint64_t end)
     for (;;) {
         if (c->jit_flush_pending) {   /* generation numbers ran out: start afresh */
             block_cache_flush(c);
-            memset(c->jit_recent, 0, sizeof(c->jit_recent));
-            c->jit_keys.cpl = 0xFF;
-            c->jit_next_gen = 0;
+            jit_keys_forget(c);
             c->jit_flush_pending = 0;
             prev = NULL;
             pending = NULL;

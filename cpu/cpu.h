@@ -132,9 +132,12 @@ struct cpu {
         uint32_t epoch, kill, cs_base, cs_limit;
         uint16_t cs_flags;
         uint8_t cpl, flat;
+        uint8_t global;           /* epoch is mmu.gepoch: keys of targets on global pages */
         uint32_t gen;             /* the generation number given to these keys */
-    } jit_keys, jit_recent[4];    /* the current keys; recent ones, to go back to */
+    } jit_keys, jit_gkeys, jit_recent[8];   /* the current keys (with mmu.epoch, with
+                                               mmu.gepoch); recent ones, to go back to */
     uint32_t jit_gen;             /* jit_keys.gen; numbers are never reused, 0 never used */
+    uint32_t jit_ggen;            /* jit_gkeys.gen */
     uint32_t jit_next_gen;
     uint8_t jit_flush_pending;    /* generation numbers ran out: the loop drops all code */
     uint8_t jit_attn;             /* the execution loop must run before the next block */

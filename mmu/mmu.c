@@ -49,11 +49,19 @@ void mmu_init(struct mmu *mmu, struct physmem *pm)
 
 /* ---- TLB maintenance ---- */
 
+/* A flush that keeps global entries leaves gepoch as it is. */
+static void mmu_new_epoch(struct mmu *mmu, int include_global)
+{
+    mmu->epoch++;
+    if (include_global)
+        mmu->gepoch = mmu->epoch;
+}
+
 void mmu_flush(struct mmu *mmu, int include_global)
 {
     struct tlb_entry *e = &mmu->tlb[0][0][0];
     size_t n = sizeof(mmu->tlb) / sizeof(mmu->tlb[0][0][0]);
-    mmu->epoch++;
+    mmu_new_epoch(mmu, include_global);
     for (size_t i = 0; i < n; i++)
         if (include_global || !(e[i].phys & TLB_GLOBAL))
             e[i].tag = TLB_INVALID;
@@ -63,7 +71,7 @@ void mmu_flush(struct mmu *mmu, int include_global)
 
 void mmu_sync_generation(struct mmu *mmu)
 {
-    mmu->epoch++;
+    mmu_new_epoch(mmu, 1);
     if (mmu->pm_generation != mmu->pm->generation) {
         mmu_flush(mmu, 1);
     } else {
@@ -94,7 +102,7 @@ void mmu_mark_code(struct mmu *mmu, uint32_t phys)
 void mmu_invlpg(struct mmu *mmu, uint32_t lin)
 {
     uint32_t page = lin & ~0xFFFu, idx = (lin >> 12) & (TLB_SIZE - 1);
-    mmu->epoch++;
+    mmu_new_epoch(mmu, 1);   /* the page may be a global one */
     for (int u = 0; u < 2; u++)
         for (int a = 0; a < 3; a++)
             if ((mmu->tlb[u][a][idx].tag & ~TLB_SLOW) == page)

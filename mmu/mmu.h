@@ -41,6 +41,8 @@ struct mmu {
     int large_seen;                  /* a large-page entry was filled since the last full flush */
     uint32_t epoch;                  /* bumped by every flush, INVLPG and generation sync, so caches
                                         built on translations (the CPU's jump cache) can tell */
+    uint32_t gepoch;                 /* the same less CR3 loads (flushes that keep global entries):
+                                        what caches built on a global translation depend on */
     /* [user][access] */
     struct tlb_entry tlb[2][3][TLB_SIZE];
     /* Statistics for --stats. Misses are page walks (slow path). Hits are

@@ -37,13 +37,15 @@ typedef struct jit_slot *jit_block_fn(struct cpu *c);
 /* A block exit's remembered successor: the compiled code to jump to when
  * EIP is `eip` and nothing the choice of block depends on (the MMU epoch,
  * block kills, CS, CPL: cpu->jit_keys) changed since the slot was filled
- * (`gen` is cpu->jit_gen then; 0: empty); n is its instruction count, for
+ * (`gen` is cpu->jit_gen then, or cpu->jit_ggen when the target's page is
+ * global; 0: empty); n is its instruction count, for
  * the budget. The execution loop fills a slot when the block it runs next
  * is compiled for that EIP. */
 struct jit_slot {
     void *code;           /* the target's chained entry */
     uint32_t eip, gen, n;
     uint32_t direct_eip;  /* the exit's fixed target, if it has one */
+    uint8_t global;       /* the target is on a global page: gen is a cpu->jit_ggen */
     uint8_t *direct;      /* its jump to patch (exits with a fixed target), or NULL */
 };
 

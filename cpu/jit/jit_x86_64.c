@@ -2516,8 +2516,12 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     uint8_t *try1 = jcc32(e, CC_NE);
     mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
+    uint8_t *found1 = jcc32(e, CC_E);
+    ld(e, R9, CPU(jit_ggen));                                        /* or the global generation */
+    mem_op(e, 0, 0, 0x3B, R9, RDX, -1, 0, SLOT(gen));
     uint8_t *try2 = jcc32(e, CC_NE);
     uint8_t *found = e->p;
+    patch(e, found1, found);
     mem_op(e, 0, 0, 0x8B, RCX, RDX, -1, 0, SLOT(n));                 /* ecx = n (zero-extended) */
     rr_op(e, 1, 0x03, RCX, RAX);                                     /* add rcx, rax */
     mem_op(e, 1, 0, 0x3B, RCX, RBX, -1, 0, CPU(jit_end));            /* cmp rcx, [jit_end] */
@@ -2539,7 +2543,11 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     uint8_t *fill1 = jcc32(e, CC_NE);
     mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
+    uint8_t *hit = jcc32(e, CC_E);
+    ld(e, R9, CPU(jit_ggen));
+    mem_op(e, 0, 0, 0x3B, R9, RDX, -1, 0, SLOT(gen));
     uint8_t *fill2 = jcc32(e, CC_NE);
+    patch(e, hit, e->p);
     /* found in the table; but an exit whose direct jump goes to this EIP
      * goes back to the loop once, which fills its slot and patches the
      * jump, rather than coming here every time */
@@ -2567,8 +2575,8 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
  * event waits, the generation is the one patched in (0 at first: never)
  * and the target's n fits the budget, a jump straight to the target's
  * code. Fixed-size encodings, so that jit_patch_direct() finds the fields:
- * the generation's imm32 at `direct`, n's disp32 at direct + 13, the
- * jump's rel32 at direct + 45. */
+ * the generation's imm32 at `direct` (and the disp32 before it: jit_gen or
+ * jit_ggen), n's disp32 at direct + 13, the jump's rel32 at direct + 45. */
 static uint8_t *direct_exit(struct em *e, uint32_t k, uint8_t **slow)
 {
     /* icount is stored only on the way to the target: the slow ways add
@@ -2596,6 +2604,8 @@ void jit_patch_direct(struct jit_slot *sl)
 {
     uint8_t *at = sl->direct;
     int32_t rel = (int32_t)((uint8_t *)sl->code - (at + 49));
+    int32_t field = sl->global ? CPU(jit_ggen) : CPU(jit_gen);   /* the generation to compare with */
+    memcpy(at - 4, &field, 4);
     memcpy(at, &sl->gen, 4);
     memcpy(at + 13, &sl->n, 4);
     memcpy(at + 45, &rel, 4);

@@ -1460,6 +1460,70 @@ START_TEST(test_cr3_invlpg)
 }
 END_TEST
 
+/* ---- code on global pages across CR3 loads ---- */
+
+#define CALLEE 0x40000u   /* linear page of the called code: phys 0x40000 (EAX = 1) or 0x41000 (EAX = 2) */
+
+/* PD2 as in cr3_setup; CALLEE maps to 0x40000 under PD and 0x41000 under
+ * PD2, not global (g 0); or to 0x40000 under both, global (g 1, 2: the
+ * loop moves both PTEs and drops the old translation by INVLPG or by
+ * toggling CR4.PGE). */
+static void global_setup(struct machine *m, int g)
+{
+    struct cpu *c = &m->cpu;
+    for (uint32_t p = 0; p < 0x1000; p += 4) {
+        phys_write(&m->pm, PD2 + p, phys_read(&m->pm, PD + p, 4), 4);
+        phys_write(&m->pm, PT3 + p, phys_read(&m->pm, PT + p, 4), 4);
+    }
+    phys_write(&m->pm, PD2, PT3 | 7, 4);
+    phys_write(&m->pm, PT + 4 * (CALLEE >> 12), CALLEE | (g ? 0x107 : 7), 4);
+    phys_write(&m->pm, PT3 + 4 * (CALLEE >> 12), (CALLEE + (g ? 0 : 0x1000)) | (g ? 0x107 : 7), 4);
+    put8(m, CALLEE, 0xC300000001B8ull);            /* mov eax, 1; ret */
+    put8(m, CALLEE + 0x1000, 0xC300000002B8ull);   /* mov eax, 2; ret */
+    cpu_set_cr4(c, c->cr4 | 0x80);   /* PGE */
+    c->regs[R_EBX] = PD2;
+    c->regs[R_EDX] = PD;
+}
+
+/* L: call CALLEE; add edi, eax; mov cr3, ebx; xchg ebx, edx;
+ *    [g 1, 2: xor the two PTEs of CALLEE with 0x1000; g 1: invlpg [CALLEE];
+ *    g 2: clear and set CR4.PGE]; dec ebp; jnz L. Whatever is global, the
+ * called code must follow the mapping of the moment: EAX 1, 2, 1, 2... */
+START_TEST(test_global_code)
+{
+    for (int g = 0; g < 3; g++) {
+        struct as prog = { .n = 0 };
+        struct as *a = &prog;
+        E(a, 0xBD, 30, 0, 0, 0);
+        uint32_t loop = a->n;
+        E(a, 0xE8);
+        e32(a, CALLEE - (CODE + a->n + 4));
+        E(a, 0x01, 0xC7, 0x0F, 0x22, 0xDB, 0x87, 0xDA);
+        for (int t = 0; g && t < 2; t++) {
+            E(a, 0x81, 0x35);
+            e32(a, (t ? PT3 : PT) + 4 * (CALLEE >> 12));
+            e32(a, 0x1000);
+        }
+        if (g == 1) {
+            E(a, 0x0F, 0x01, 0x3D);
+            e32(a, CALLEE);
+        }
+        if (g == 2)   /* mov eax, cr4; xor eax, 80h; mov cr4, eax; xor eax, 80h; mov cr4, eax */
+            E(a, 0x0F, 0x20, 0xE0, 0x35, 0x80, 0, 0, 0, 0x0F, 0x22, 0xE0, 0x35, 0x80, 0, 0, 0, 0x0F, 0x22, 0xE0);
+        E(a, 0x4D);
+        jcc_back(a, 5, loop);
+        E(a, 0xF4);
+        for (int chunked = 0; chunked < 2; chunked++) {
+            struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, global_setup, g);
+            ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "global code"), CPU_EXIT_HLT);
+            ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+            ck_assert_msg(p.a->cpu.regs[R_EDI] == 45, "g %d: edi %u", g, p.a->cpu.regs[R_EDI]);
+            pair_free(p);
+        }
+    }
+}
+END_TEST
+
 /* Code compiled while DS, ES and SS are flat leaves out their base and
  * limit: LDS/LES (which do not end a block) loading a segment with base
  * 0x1000 in the middle of a hot block, and back, must make it leave the
@@ -1798,6 +1862,7 @@ Suite *jit_suite(void)
     tcase_add_loop_test(tc, test_code16, 0, 2);
     tcase_add_loop_test(tc, test_alias, 0, 2);
     tcase_add_test(tc, test_cr3_invlpg);
+    tcase_add_test(tc, test_global_code);
     tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
     tcase_add_test(tc, test_exit_request);
