@@ -62,9 +62,17 @@ void mmu_flush(struct mmu *mmu, int include_global)
     struct tlb_entry *e = &mmu->tlb[0][0][0];
     size_t n = sizeof(mmu->tlb) / sizeof(mmu->tlb[0][0][0]);
     mmu_new_epoch(mmu, include_global);
-    for (size_t i = 0; i < n; i++)
-        if (include_global || !(e[i].phys & TLB_GLOBAL))
-            e[i].tag = TLB_INVALID;
+    if (!include_global && mmu->nfill <= MMU_FILL_LOG) {
+        /* a logged entry refilled since from a global translation stays */
+        for (uint32_t k = 0; k < mmu->nfill; k++)
+            if (!(e[mmu->fill_log[k]].phys & TLB_GLOBAL))
+                e[mmu->fill_log[k]].tag = TLB_INVALID;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (include_global || !(e[i].phys & TLB_GLOBAL))
+                e[i].tag = TLB_INVALID;
+    }
+    mmu->nfill = 0;
     if (include_global)
         mmu->large_seen = 0;
 }
@@ -326,6 +334,11 @@ static uint32_t xlate(struct mmu *mmu, uint32_t lin, int access, int user, struc
         return r;
     e->tag = page;
     e->phys = (w.phys & ~0xFFFu) | (w.global ? TLB_GLOBAL : 0) | (w.large ? TLB_LARGE : 0);
+    if (!w.global && mmu->nfill <= MMU_FILL_LOG) {
+        if (mmu->nfill < MMU_FILL_LOG)
+            mmu->fill_log[mmu->nfill] = (uint16_t)(e - &mmu->tlb[0][0][0]);
+        mmu->nfill++;
+    }
     e->host = entry_host(mmu, access, TLB_PHYS(e));
     if (!e->host)
         e->tag |= TLB_SLOW;

@@ -32,6 +32,8 @@ struct tlb_entry {
 #define TLB_LARGE  2u   /* from a 4 MiB / 2 MiB page: INVLPG drops the whole region */
 #define TLB_PHYS(e) ((e)->phys & ~0xFFFu)
 
+#define MMU_FILL_LOG 512
+
 struct mmu {
     struct physmem *pm;
     uint32_t cr0, cr3, cr4;          /* the CPU writes these through mmu_set_cr*() */
@@ -45,6 +47,11 @@ struct mmu {
                                         what caches built on a global translation depend on */
     /* [user][access] */
     struct tlb_entry tlb[2][3][TLB_SIZE];
+    /* Entries filled from non-global translations since the last flush (as
+     * indices into tlb[][][]), so that a CR3 load drops just those rather
+     * than looking at all 6144; nfill > MMU_FILL_LOG: too many, look at all. */
+    uint16_t fill_log[MMU_FILL_LOG];
+    uint32_t nfill;
     /* Statistics for --stats. Misses are page walks (slow path). Hits are
      * counted by the slow path when it finds its entry and by the CPU on each
      * fast-path hit (cpu/exec.h mem_fast, cpu/access.c); instruction fetches

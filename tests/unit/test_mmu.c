@@ -247,6 +247,42 @@ START_TEST(test_global_pages)
 }
 END_TEST
 
+/* A CR3 load drops every non-global entry however many were filled since
+ * the last flush (the MMU keeps a log of up to MMU_FILL_LOG of them and
+ * looks at the whole TLB past that), and keeps the global ones; pages read,
+ * written and fetched, as user and supervisor. */
+START_TEST(test_cr3_flush_counts)
+{
+    /* fills; the six of the global page 5 are not logged */
+    static const unsigned counts[] = { 3, MMU_FILL_LOG + 5, MMU_FILL_LOG + 6, MMU_FILL_LOG + 7, 4000 };
+    for (unsigned t = 0; t < sizeof(counts) / sizeof(counts[0]); t++) {
+        struct physmem *pm = new_pm();
+        build32(pm);
+        pde(pm, 0x00400000, PT1 | P | RW | US);
+        for (uint32_t k = 0; k < 1024; k++)
+            pte(pm, PT1, 0x400000 + (k << 12), (0x1000000 + (k << 12)) | P | RW | US | (k == 5 ? G : 0));
+        struct mmu *m = new_mmu(pm, PD32, CR4_PGE, 0, 0);
+        uint32_t phys, n = counts[t];
+        for (uint32_t round = 0; round < 2; round++) {
+            /* fill i: page i / 6, one of three kinds and two privileges */
+            for (uint32_t i = 0; i < n; i++)
+                ck_assert_uint_eq(mmu_translate(m, 0x400000 + (i / 6 << 12), i % 3, i % 6 / 3, &phys), 0);
+            for (uint32_t k = 0; k < 1024; k++)
+                pte(pm, PT1, 0x400000 + (k << 12), (0x2000000 + (round << 24) + (k << 12)) | P | RW | US);
+            mmu_set_cr3(m, PD32);
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t k = i / 6;
+                ck_assert_uint_eq(mmu_translate(m, 0x400000 + (k << 12), i % 3, i % 6 / 3, &phys), 0);
+                uint32_t want = k == 5 ? 0x1005000 : 0x2000000 + (round << 24) + (k << 12);   /* G stays */
+                ck_assert_msg(phys == want, "n %u page %u fill %u: %#x, want %#x", n, k, i, phys, want);
+            }
+        }
+        free(m);
+        free_pm(pm);
+    }
+}
+END_TEST
+
 START_TEST(test_flush_on_cr_changes)
 {
     struct physmem *pm = new_pm();
@@ -578,6 +614,7 @@ Suite *mmu_suite(void)
     tcase_add_test(tc, test_paging_off);
     tcase_add_test(tc, test_accessed_dirty);
     tcase_add_test(tc, test_global_pages);
+    tcase_add_test(tc, test_cr3_flush_counts);
     tcase_add_test(tc, test_flush_on_cr_changes);
     tcase_add_test(tc, test_invlpg_large);
     tcase_add_test(tc, test_crossing_write_faults);
