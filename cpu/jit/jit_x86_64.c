@@ -610,7 +610,7 @@ enum form {
     FM_NONE, FM_MOV_RR, FM_MOV_RI, FM_MOV_RM, FM_MOV_MR, FM_MOV_MI, FM_MOV_R8M, FM_MOV_M8R,
     FM_MOVZX_RM8, FM_MOVZX_RM16, FM_MOVZX_RR16, FM_MOVZX_RR8, FM_MOV_R16M, FM_MOV_M16R, FM_LEA,
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
-    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET,
+    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET, FM_JMP_EV, FM_CALL_EV,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
     FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
     FM_MOV_M8I, FM_MOV_R8I, FM_MOV_R8R
@@ -782,9 +782,13 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
         f->op = (i->opc & 8) != 0;
         return FM_INCDEC;
     case 0xFF:
+        f->a = i->rm;
+        if (i->reg == 4)
+            return FM_JMP_EV;
+        if (i->reg == 2)
+            return mem ? FM_NONE : FM_CALL_EV;
         if (i->reg > 1)
             return FM_NONE;
-        f->a = i->rm;
         f->op = i->reg;
         return mem ? FM_INCDEC_M : FM_INCDEC;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
@@ -1976,7 +1980,8 @@ static int emit_inline(struct em *e, uint32_t k)
     int last = k + 1 == e->b->n;
     if (fm == FM_NONE)
         return 0;
-    if ((fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET) && !last)
+    if ((fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET || fm == FM_JMP_EV || fm == FM_CALL_EV) &&
+        !last)
         return 0;
     e->flags_dead = 0;
     /* register forms only: after a memory access the block may be left
@@ -2334,6 +2339,34 @@ static int emit_inline(struct em *e, uint32_t k)
         rejoin_here(e, from);
         break;
     }
+    case FM_JMP_EV: {   /* JMP r/m32: an indirect exit (no fixed target) */
+        int from = e->nstubs;
+        if (i->mod != 3) {
+            emit_ea(e, i);
+            emit_read(e, k, i->seg, 4);
+        } else {
+            ld(e, RAX, GREG(f.a));
+        }
+        jump_to_eax(e, k);
+        rejoin_here(e, from);
+        break;
+    }
+    case FM_CALL_EV: {   /* CALL r32: target checked before the push, as the handler does */
+        int from = e->nstubs;
+        guard_stack32(e, k);
+        ld(e, RAX, GREG(f.a));
+        mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));
+        add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
+        ld(e, R15, GREG(R_ESP));
+        rr_op(e, 0, 0x83, 5, R15); b1(e, 4);
+        movi(e, RDI, e->eip[k + 1]);
+        emit_write(e, k, S_SS, 4);
+        ld(e, RAX, GREG(f.a));                       /* before ESP moves: CALL ESP jumps to the old ESP */
+        st(e, GREG(R_ESP), R15);
+        st(e, CPU(eip), RAX);
+        rejoin_here(e, from);
+        break;
+    }
     default:
         return 0;
     }
@@ -2349,7 +2382,8 @@ static int emit_inline(struct em *e, uint32_t k)
     default:
         break;
     }
-    return fm == FM_JCC ? 3 : (fm == FM_JMP || fm == FM_CALL || fm == FM_RET) ? 2 : 1;
+    return fm == FM_JCC ? 3 : (fm == FM_JMP || fm == FM_CALL || fm == FM_RET || fm == FM_JMP_EV || fm == FM_CALL_EV) ? 2
+                                                                                                              : 1;
 }
 
 /* ---- stubs, prologue, epilogue ---- */

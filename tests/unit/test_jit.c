@@ -1112,6 +1112,7 @@ static const struct stack_case stack_cases[] = {
     { "push imm", { 0x40, 0x6A, 0x05 }, 3, 0x2E040, 0x2D000, PF_W | PF_U, 1 },
     { "push imm32", { 0x40, 0x68, 1, 2, 3, 4 }, 6, 0x2E040, 0x2D000, PF_W | PF_U, 1 },
     { "call", { 0x40, 0xE8, 0, 0, 0, 0 }, 6, 0x2E080, 0x2D000, PF_W | PF_U, 1 },
+    { "call reg", { 0x40, 0xFF, 0xD3 }, 3, 0x2E080, 0x2D000, PF_W | PF_U, 1 },   /* ebx: the next instruction */
     { "pop", { 0x40, 0x58, 0x01, 0xC3 }, 4, 0x2FF80, 0x30000, PF_U, 1 },
     { "ret", { 0x40, 0xC3 }, 2, 0x2FF80, 0x30000, PF_U, 1 },
 };
@@ -1120,6 +1121,7 @@ static void stack_setup(struct machine *m, int k)
 {
     const struct stack_case *s = &stack_cases[k];
     m->cpu.regs[R_ESP] = s->esp;
+    m->cpu.regs[R_EBX] = CODE + (uint32_t)s->n;
     unmap_page(m, s->absent);
     for (uint32_t p = 0x2F000; p < 0x30000; p += 4)
         phys_write(&m->pm, p, CODE, 4);   /* RET comes back to the loop */
@@ -1456,6 +1458,90 @@ START_TEST(test_cr3_invlpg)
         ck_assert_uint_eq(phys_read(&p.a->pm, 0x22020, 4), 0x22020 * 0x9E3779B1u + n22);
         ck_assert_uint_eq(phys_read(&p.a->pm, 0x25020, 4), 0x25020 * 0x9E3779B1u + n25);
         pair_free(p);
+    }
+}
+END_TEST
+
+/* ---- indirect jumps and calls ---- */
+
+static uint32_t ind_targets[4];   /* T0..T3 of the program below (offsets) */
+static const uint32_t ind_bad[3] = { 1, 4, 0x400 };
+
+static void ind_setup(struct machine *m, int v)
+{
+    for (uint32_t r = 0; r <= 40; r++)   /* the table index of each round */
+        phys_write(&m->pm, DATA + 0x40 + 4 * r, r == 5 ? ind_bad[v] : r & 3, 4);
+    for (int t = 0; t < 4; t++)
+        phys_write(&m->pm, DATA + 4u * (uint32_t)t, CODE + ind_targets[t], 4);
+    phys_write(&m->pm, DATA + 16, 0x30000, 4);   /* beyond the CS limit */
+    m->cpu.segs[S_CS].limit = 0x1FFFF;
+    m->cpu.regs[R_EDI] = 0;
+    if (v == 2)
+        unmap_page(m, DATA + 0x1000);
+}
+
+/* main: mov ebp, 40; L: mov ecx, [DATA + 40h + ebp * 4] (ebp & 3, or BAD
+ *   when ebp is 5); jmp [DATA + ecx * 4]; T0: add edi, 1; jmp C;
+ *   T1: add edi, 10; jmp C; T2: mov eax, S; call eax; jmp C;
+ *   T3: mov edx, T3b; jmp edx; T3b: add edi, 1000; jmp C;
+ *   S: add edi, 100; ret; C: dec ebp; jnz L; hlt.
+ * BAD (at the 36th round, once the blocks are compiled): entry 1 (v 0),
+ * entry 4, beyond the CS limit: #GP (v 1), or an absent page: #PF (v 2). */
+START_TEST(test_indirect)
+{
+    for (int v = 0; v < 3; v++) {
+        struct as prog = { .n = 0 };
+        struct as *a = &prog;
+        E(a, 0xE9);
+        e32(a, 0);
+        uint32_t to_main = a->n;
+        uint32_t sub = a->n;
+        E(a, 0x83, 0xC7, 100, 0xC3);
+        uint32_t cont = a->n;
+        E(a, 0x4D);
+        uint32_t to_loop = jcc_fwd(a, 5);
+        E(a, 0xF4);
+        here(a, to_main);
+        E(a, 0xBD, 40, 0, 0, 0);
+        here(a, to_loop);
+        uint32_t loop = a->n;
+        E(a, 0x8B, 0x0C, 0xAD);
+        e32(a, DATA + 0x40);
+        uint32_t jmp_at = a->n;
+        E(a, 0xFF, 0x24, 0x8D);
+        e32(a, DATA);
+        ind_targets[0] = a->n;
+        E(a, 0x83, 0xC7, 1);
+        jmp_back(a, cont);
+        ind_targets[1] = a->n;
+        E(a, 0x83, 0xC7, 10);
+        jmp_back(a, cont);
+        ind_targets[2] = a->n;
+        E(a, 0xB8);
+        e32(a, CODE + sub);
+        E(a, 0xFF, 0xD0);
+        jmp_back(a, cont);
+        ind_targets[3] = a->n;
+        E(a, 0xBA);
+        e32(a, CODE + a->n + 6);
+        E(a, 0xFF, 0xE2, 0x81, 0xC7, 0xE8, 0x03, 0, 0);
+        jmp_back(a, cont);
+        ck_assert_uint_eq(jmp_at - loop, 7);   /* one block */
+        for (int chunked = 0; chunked < 2; chunked++) {
+            struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, ind_setup, v);
+            ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "indirect"), CPU_EXIT_HLT);
+            if (v == 0) {
+                uint32_t want = 0;
+                for (uint32_t r = 40; r >= 1; r--)
+                    want += (uint32_t[]){ 1, 10, 100, 1000 }[r == 5 ? 1 : r & 3];
+                ck_assert_uint_eq(p.a->cpu.regs[R_EDI], want);
+                ck_assert_uint_eq(p.a->cpu.eip, CODE + cont + 8);
+            } else {
+                check_fault(p.a, v == 1 ? EXC_GP : EXC_PF, 0, CODE + jmp_at);
+                ck_assert_uint_eq(p.a->cpu.regs[R_EBP], 5);
+            }
+            pair_free(p);
+        }
     }
 }
 END_TEST
@@ -1863,6 +1949,7 @@ Suite *jit_suite(void)
     tcase_add_loop_test(tc, test_alias, 0, 2);
     tcase_add_test(tc, test_cr3_invlpg);
     tcase_add_test(tc, test_global_code);
+    tcase_add_test(tc, test_indirect);
     tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
     tcase_add_test(tc, test_exit_request);
