@@ -610,7 +610,7 @@ enum form {
     FM_NONE, FM_MOV_RR, FM_MOV_RI, FM_MOV_RM, FM_MOV_MR, FM_MOV_MI, FM_MOV_R8M, FM_MOV_M8R,
     FM_MOVZX_RM8, FM_MOVZX_RM16, FM_MOVZX_RR16, FM_MOVZX_RR8, FM_MOV_R16M, FM_MOV_M16R, FM_LEA,
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
-    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET, FM_JMP_EV, FM_CALL_EV,
+    FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET, FM_JMP_EV, FM_CALL_EV, FM_ROT,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
     FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
     FM_MOV_M8I, FM_MOV_R8I, FM_MOV_R8R
@@ -770,6 +770,12 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
         f->op = i->reg;
         return FM_SHIFT_CL;
     case 0xC1: case 0xD1:
+        if (!mem && i->reg <= 1) {   /* ROL/ROR: only where the flags are dead (emit_inline) */
+            f->a = i->rm;
+            f->op = i->reg;
+            f->imm = i->opc == 0xD1 ? 1 : i->imm & 0x1F;
+            return FM_ROT;
+        }
         if (mem || i->reg < 4 || i->reg == 6)
             return FM_NONE;
         f->a = i->rm;
@@ -1987,8 +1993,13 @@ static int emit_inline(struct em *e, uint32_t k)
     /* register forms only: after a memory access the block may be left
      * (a slow path's page-written/exit check), and then the flags count */
     if (fm == FM_ALU_RR || fm == FM_ALU_RI || fm == FM_SHIFT || fm == FM_SHIFT_CL || fm == FM_IMUL_RR ||
-        fm == FM_IMUL_RRI || fm == FM_INCDEC)
+        fm == FM_IMUL_RRI || fm == FM_INCDEC || fm == FM_ROT)
         e->flags_dead = flags_dead_after(e, k);
+    /* ROL/ROR set CF and OF only, from the result: no lazy kind says that,
+     * so they are in line only where a later instruction of the block sets
+     * all flags before anything can look at them */
+    if (fm == FM_ROT && !e->flags_dead)
+        return 0;
     switch (fm) {
     case FM_MOV_RR:
         ld(e, RAX, GREG(f.b));
@@ -2217,6 +2228,12 @@ static int emit_inline(struct em *e, uint32_t k)
     case FM_SHIFT:
         emit_shift(e, &f);
         break;
+    case FM_ROT:   /* rol/ror dword [reg], n (a count of 0 changes nothing) */
+        if (f.imm) {
+            mem_op(e, 0, 0, 0xC1, f.op, RBX, -1, 0, GREG(f.a));
+            b1(e, f.imm);
+        }
+        break;
     case FM_ALU8_RR: case FM_ALU8_RI:
         mem_op(e, 0, 0, 0xB60F, RAX, RBX, -1, 0, reg8(f.a));      /* movzx eax, byte [a] */
         if (fm == FM_ALU8_RR)
@@ -2376,7 +2393,7 @@ static int emit_inline(struct em *e, uint32_t k)
     case FM_MOV_M8R: case FM_MOVZX_RM8: case FM_MOVZX_RM16: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
     case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_PUSH: case FM_POP: case FM_GRP3_NOT:
     case FM_CMOV_RR: case FM_CMOV_RM: case FM_SETCC_R: case FM_SETCC_M: case FM_MOV_EAX_MOFFS:
-    case FM_MOV_MOFFS_EAX: case FM_MOV_M8I: case FM_MOV_R8I: case FM_MOV_R8R:
+    case FM_MOV_MOFFS_EAX: case FM_MOV_M8I: case FM_MOV_R8I: case FM_MOV_R8R: case FM_ROT:
         e->kind = e->kind_in;
         break;
     default:
