@@ -90,6 +90,7 @@ struct em {
     unsigned x87_top;
     int x87_top_ok;
     uint32_t x87_k0, x87_end;
+    int32_t x87_last;              /* the run's x87 instruction emitted last (-1: none yet) */
     int x87_run_stub;
     int nraw;
 };
@@ -1056,8 +1057,9 @@ static void emit_shift(struct em *e, const struct form_args *f)
 }
 
 
-/* INC/DEC flags after the operation: a in ebp; CF folded first. */
-static void emit_incdec_flags(struct em *e, int dec)
+/* INC/DEC flags after the operation: the result in guest register field
+ * reg, or (reg < 0) a in ebp; CF folded first. */
+static void emit_incdec_flags(struct em *e, int dec, int32_t reg)
 {
     unsigned known = e->kind_in >= 0 ? (unsigned)e->kind_in & 0xF : 16;
     if (known == LF_NONE || known == LF_INC || known == LF_DEC)
@@ -1080,21 +1082,28 @@ static void emit_incdec_flags(struct em *e, int dec)
     patch(e, s2, e->p);
     patch(e, s3, e->p);
 fold_done:
-    st(e, CPU(lf_op1), RBP);
-    mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
+    if (reg >= 0) {   /* the result is in the register: a is result -+ 1 */
+        ld(e, RCX, reg);
+        mem_op(e, 0, 0, 0x8D, RAX, RCX, -1, 0, dec ? 1 : -1);   /* lea eax, [rcx -+ 1] */
+        st(e, CPU(lf_op1), RAX);
+    } else {
+        st(e, CPU(lf_op1), RBP);
+        mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
+    }
     st(e, CPU(lf_res), RCX);
     sti(e, CPU(lf_op2), 1);
     sti(e, CPU(lf_op), (uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
     e->kind = (int)((uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
 }
 
+/* (ebp is left alone: x87 runs may go on over INC/DEC r32) */
 static void emit_incdec(struct em *e, const struct form_args *f)
 {
-    ld(e, RBP, GREG(f->a));
-    mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, f->op ? -1 : 1);
+    ld(e, RAX, GREG(f->a));
+    mem_op(e, 0, 0, 0x8D, RCX, RAX, -1, 0, f->op ? -1 : 1);
     st(e, GREG(f->a), RCX);
     if (!e->flags_dead)
-        emit_incdec_flags(e, f->op);
+        emit_incdec_flags(e, f->op, GREG(f->a));
 }
 
 /* Whether the lazy flags instruction k leaves are overwritten before
@@ -1347,12 +1356,14 @@ static void x87_flush(struct em *e, unsigned top, int32_t k)
     st16(e, FPU_F(fcs), RAX);
 }
 
-/* The ST_X87 stub added last is for instruction k of the run */
-static void x87_mark_stub(struct em *e, uint32_t k)
+/* The ST_X87 stub added last is for the run's instruction being emitted:
+ * TOP before it, and the x87 instruction before it (whose FIP the stub
+ * stores first) */
+static void x87_mark_stub(struct em *e)
 {
     struct stub *s = &e->stubs[e->nstubs - 1];
     s->top = (uint8_t)e->x87_top;
-    s->prev = k > e->x87_k0 ? (int32_t)k - 1 : -1;
+    s->prev = e->x87_last;   /* (the instructions between may be integer ones) */
 }
 
 /* A new ST_X87 stub for instruction k of the run, jumped to from at (or
@@ -1360,7 +1371,7 @@ static void x87_mark_stub(struct em *e, uint32_t k)
 static void x87_new_stub(struct em *e, uint32_t k, uint8_t *at)
 {
     add_stub(e, ST_X87, k, at, 0, 0);
-    x87_mark_stub(e, k);
+    x87_mark_stub(e);
 }
 
 /* A jump (host condition cc) to a new ST_X87 stub for instruction k */
@@ -1697,7 +1708,7 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
 {
     int f64 = size == 8;
     emit_fast(e, k, seg, size, MMU_READ, ST_X87);
-    x87_mark_stub(e, k);
+    x87_mark_stub(e);
     mem_op(e, f64, 0, 0x8B, RDX, RAX, -1, 0, 0);                  /* mov rdx/edx, [rax] */
     rr_op(e, f64, 0x8B, RCX, RDX);
     rr_op(e, f64, 0xC1, 5, RCX); b1(e, f64 ? 52 : 23);            /* the exponent */
@@ -1729,7 +1740,7 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
 static void x87_load_int(struct em *e, uint32_t k, int seg)
 {
     emit_fast(e, k, seg, 4, MMU_READ, ST_X87);
-    x87_mark_stub(e, k);
+    x87_mark_stub(e);
     mem_op(e, 0, 0, 0x8B, RDX, RAX, -1, 0, 0);                   /* mov edx, [rax] */
     rr_op(e, 0, 0x8B, R9, RDX);
     rr_op(e, 0, 0xC1, 7, R9); b1(e, 31);                          /* sar r9d, 31 */
@@ -1834,7 +1845,7 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
     rr_op(e, 1, 0x8B, R8, RDX);                                   /* the flags */
     patch(e, conv, e->p);
     emit_fast(e, k, i->seg, x->size, MMU_WRITE, ST_X87);
-    x87_mark_stub(e, k);
+    x87_mark_stub(e);
     mem_op(e, x->size == 8, 0, 0x89, RDI, RAX, -1, 0, 0);
     rr_op(e, 1, 0xC1, 5, R8); b1(e, 16);
     rr_op(e, 0, 0x81, 4, R8); b4(e, 0x7F | FSW_C1);
@@ -1923,12 +1934,33 @@ static void x87_op(struct em *e, uint32_t k, const struct x87op *x)
     }
 }
 
-/* The longest run from instruction k on, and what it needs; 0: none */
+/* Integer instructions a run may go on over: in line, never leaving the
+ * block (no memory operand, no fault) and keeping ebp. */
+static int x87_run_transparent(const struct insn *i)
+{
+    if (i->opc >= 0xD8 && i->opc <= 0xDF)
+        return 0;
+    struct form_args f = { 0, 0, 0, 1, 0, 0 };
+    switch (pick_form(i, &f)) {
+    case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_ALU_RR: case FM_ALU_RI: case FM_IMUL_RR:
+    case FM_IMUL_RRI: case FM_SHIFT: case FM_MOVZX_RR8: case FM_MOVZX_RR16: case FM_MOV_R8I: case FM_MOV_R8R:
+    case FM_INCDEC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The longest run from instruction k on, and what it needs; 0: none. It
+ * may take in integer instructions (x87_run_transparent) but ends with an
+ * x87 one. */
 static uint32_t x87_plan_run(struct em *e, uint32_t k, struct x87plan *p)
 {
-    uint32_t end = k;
+    uint32_t end = k, last = k;
     *p = (struct x87plan){ e->x87_top, 0, 0, 0, 0, 0 };
     for (; end < e->b->n; end++) {
+        if (x87_run_transparent(&e->insns[end]))
+            continue;
         struct x87op x = x87_decode(&e->insns[end]);
         if (x.kind == XK_NONE)
             break;
@@ -1937,8 +1969,9 @@ static uint32_t x87_plan_run(struct em *e, uint32_t k, struct x87plan *p)
         if (q.bad)
             break;
         *p = q;
+        last = end + 1;
     }
-    return end - k;
+    return last - k;
 }
 
 /* Instruction k when it is an x87 one: 1 when emitted in line, else 0 (the
@@ -1957,12 +1990,14 @@ static int emit_x87(struct em *e, uint32_t k)
         }
         e->x87_k0 = k;
         e->x87_end = k + n;
+        e->x87_last = -1;
         x87_guard(e, k, &p);
     }
     struct x87op x = x87_decode(i);
     int from = e->nstubs;
     x87_op(e, k, &x);
     rejoin_here(e, from);
+    e->x87_last = (int32_t)k;
     if (k + 1 == e->x87_end) {
         x87_flush(e, e->x87_top, (int32_t)k);
         e->stubs[e->x87_run_stub].rejoin = e->p;
@@ -2144,7 +2179,7 @@ static int emit_inline(struct em *e, uint32_t k)
         rr_op(e, 0, 0x8B, RBP, RAX);                 /* ebp = a */
         mem_op(e, 0, 0, 0x8D, RDI, RAX, -1, 0, f.op ? -1 : 1);
         emit_write(e, k, i->seg, 4);
-        emit_incdec_flags(e, f.op);
+        emit_incdec_flags(e, f.op, -1);
         emit_mem_done(e, k);
         break;
     case FM_IMUL_RR: case FM_IMUL_RRI:

@@ -1465,6 +1465,61 @@ START_TEST(test_cr3_invlpg)
 }
 END_TEST
 
+/* ---- x87 runs over integer instructions ---- */
+
+static void x87int_setup(struct machine *m, int v)
+{
+    put8(m, DATA, 0x3FF8000000000000ull);          /* 1.5 */
+    put8(m, DATA + 8, 0x4002000000000000ull);      /* 2.25 */
+    put8(m, DATA + 16, 0x4008000000000000ull);     /* 3.0 */
+    put8(m, DATA + 0x40, 0x3FE0000000000000ull);   /* 0.5 */
+    for (uint32_t r = 0; r <= 40; r++)
+        phys_write(&m->pm, DATA + 0x100 + 4 * r, r == 5 && v ? 0x5F000 : DATA + 0x40, 4);
+    unmap_page(m, 0x5F000);
+    m->cpu.regs[R_ESI] = DATA;
+}
+
+/* fninit; mov ebp, 40; L: mov edi, [esi + 100h + ebp * 4];
+ *   fld qword [esi]; add eax, 1; inc ecx; fmul qword [esi + 8];
+ *   imul edx, ecx, 3; fld qword [edi] (v 0, 1) or mov ebx, [edi];
+ *   fld qword [esi + 16] (v 2); faddp; sub eax, ecx; fstp qword [esi + 24];
+ *   dec ebp; jnz L; hlt. One x87 run takes in the register-only integer
+ * instructions; at the 36th round EDI points to an absent page: the #PF
+ * comes from the x87 load (v 1) or from the integer load, which ends the
+ * run (v 2), with FSW, TOP and FIP as after the x87 instruction before. */
+START_TEST(test_x87_run_over_integer)
+{
+    for (int v = 0; v < 3; v++) {
+        struct as prog = { .n = 0 };
+        struct as *a = &prog;
+        E(a, 0xDB, 0xE3, 0xBD, 40, 0, 0, 0);
+        uint32_t loop = a->n;
+        E(a, 0x8B, 0xBC, 0xAE, 0x00, 0x01, 0x00, 0x00);
+        E(a, 0xDD, 0x06, 0x83, 0xC0, 0x01, 0x41, 0xDC, 0x4E, 0x08, 0x6B, 0xD1, 0x03);
+        uint32_t fault_at = a->n;
+        if (v < 2)
+            E(a, 0xDD, 0x07);
+        else
+            E(a, 0x8B, 0x1F, 0xDD, 0x46, 0x10);
+        E(a, 0xDE, 0xC1, 0x29, 0xC8, 0xDD, 0x5E, 0x18, 0x4D);
+        jcc_back(a, 5, loop);
+        E(a, 0xF4);
+        for (int chunked = 0; chunked < 2; chunked++) {
+            struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, x87int_setup, v);
+            ck_assert_int_eq(run_both(p.a, p.b, chunked ? 5 : 0, "x87 run over integer"), CPU_EXIT_HLT);
+            if (v == 0) {
+                ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+            } else {
+                check_fault(p.a, EXC_PF, 0, CODE + fault_at);
+                ck_assert_uint_eq(p.a->cpu.regs[R_EBP], 5);
+                ck_assert_uint_eq(p.a->cpu.fpu.fip, CODE + fault_at - 6);   /* the FMUL */
+            }
+            pair_free(p);
+        }
+    }
+}
+END_TEST
+
 /* ---- indirect jumps and calls ---- */
 
 static uint32_t ind_targets[4];   /* T0..T3 of the program below (offsets) */
@@ -1953,6 +2008,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_cr3_invlpg);
     tcase_add_test(tc, test_global_code);
     tcase_add_test(tc, test_indirect);
+    tcase_add_test(tc, test_x87_run_over_integer);
     tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
     tcase_add_test(tc, test_exit_request);
