@@ -162,8 +162,12 @@ F80F_INLINE int f80f_div(struct f80f_rnd m, struct f80 a, struct f80 b, struct f
     uint64_t n = a.mant, d = b.mant, rem, qh, ql;
     int32_t exp = f80_exp(a) - f80_exp(b) + F80_BIAS;
     qh = div128_64(n >> 1, n << 63, d, &rem);   /* n / d * 2^127: n >> 1 < d */
-    ql = div128_64(rem, 0, d, &rem);
-    ql |= rem != 0;
+    /* Rounding needs two more quotient bits and whether anything is left,
+     * not the next 64 bits: two steps of long division (2 rem < 2^65, so
+     * rem >= d - rem stands for 2 rem >= d). */
+    uint64_t b1 = rem >= d - rem, r1 = b1 ? rem - (d - rem) : rem << 1;
+    uint64_t b2 = r1 >= d - r1, r2 = b2 ? r1 - (d - r1) : r1 << 1;
+    ql = b1 << 63 | b2 << 62 | (r2 != 0);
     if (!(qh >> 63)) {
         qh = qh << 1 | ql >> 63;
         ql <<= 1;
