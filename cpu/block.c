@@ -232,6 +232,8 @@ static void jc_fill(struct cpu *c, struct block *b)
     int user = c->cpl == 3;
     const struct tlb_entry *t = &c->mmu.tlb[user][MMU_FETCH][(lin >> 12) & (TLB_SIZE - 1)];
     uint8_t global = t->tag == (lin & ~0xFFFu) && (t->phys & TLB_GLOBAL);
+    if (global)
+        mmu_note_global(&c->mmu, lin);
     *block_jc_slot(c->blocks, lin) = (struct jc_entry){
         lin, block_epoch(c, global), (int32_t)(b - c->blocks->blocks), (uint8_t)user, global, 0 };
     c->blocks->found_global = global;

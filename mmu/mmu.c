@@ -53,8 +53,21 @@ void mmu_init(struct mmu *mmu, struct physmem *pm)
 static void mmu_new_epoch(struct mmu *mmu, int include_global)
 {
     mmu->epoch++;
-    if (include_global)
+    if (include_global) {
         mmu->gepoch = mmu->epoch;
+        memset(mmu->gcode, 0, sizeof(mmu->gcode));
+    }
+}
+
+/* Whether INVLPG of lin can change a translation something noted global
+ * under this gepoch was built on: its 2 MiB region, or the 4 MiB one a
+ * large 32-bit page may cover. */
+static int invlpg_hits_global(const struct mmu *mmu, uint32_t lin)
+{
+    uint32_t r = lin >> 21;
+    if (mmu->large_seen && !(mmu->cr4 & CR4_PAE))
+        return ((mmu->gcode[r >> 5] >> (r & 30)) & 3) != 0;
+    return (mmu->gcode[r >> 5] >> (r & 31)) & 1;
 }
 
 void mmu_flush(struct mmu *mmu, int include_global)
@@ -110,7 +123,7 @@ void mmu_mark_code(struct mmu *mmu, uint32_t phys)
 void mmu_invlpg(struct mmu *mmu, uint32_t lin)
 {
     uint32_t page = lin & ~0xFFFu, idx = (lin >> 12) & (TLB_SIZE - 1);
-    mmu_new_epoch(mmu, 1);   /* the page may be a global one */
+    mmu_new_epoch(mmu, invlpg_hits_global(mmu, lin));
     for (int u = 0; u < 2; u++)
         for (int a = 0; a < 3; a++)
             if ((mmu->tlb[u][a][idx].tag & ~TLB_SLOW) == page)

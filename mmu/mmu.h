@@ -33,6 +33,7 @@ struct tlb_entry {
 #define TLB_PHYS(e) ((e)->phys & ~0xFFFu)
 
 #define MMU_FILL_LOG 512
+#define MMU_REGIONS 2048             /* 2 MiB regions of the linear address space */
 
 struct mmu {
     struct physmem *pm;
@@ -45,6 +46,8 @@ struct mmu {
                                         built on translations (the CPU's jump cache) can tell */
     uint32_t gepoch;                 /* the same less CR3 loads (flushes that keep global entries):
                                         what caches built on a global translation depend on */
+    uint32_t gcode[MMU_REGIONS / 32];/* 2 MiB regions in which such a cache was built under this
+                                        gepoch (mmu_note_global): INVLPG elsewhere keeps gepoch */
     /* [user][access] */
     struct tlb_entry tlb[2][3][TLB_SIZE];
     /* Entries filled from non-global translations since the last flush (as
@@ -71,6 +74,13 @@ void mmu_set_cr4(struct mmu *mmu, uint32_t cr4);   /* flushes when PSE/PAE/PGE c
 void mmu_set_efer(struct mmu *mmu, uint64_t efer);
 void mmu_flush(struct mmu *mmu, int include_global);
 void mmu_invlpg(struct mmu *mmu, uint32_t lin);
+/* Something was built on a global translation of linear address lin under
+ * the current gepoch (the CPU's jump cache): INVLPG in its region must
+ * change gepoch. */
+static inline void mmu_note_global(struct mmu *mmu, uint32_t lin)
+{
+    mmu->gcode[lin >> 26] |= 1u << ((lin >> 21) & 31);
+}
 
 /* Walks the page tables (setting accessed/dirty bits) for an access of the given
  * kind; user = CPL 3. Returns 0 and the physical address, or the #PF error code

@@ -1607,11 +1607,17 @@ END_TEST
 /* ---- code on global pages across CR3 loads ---- */
 
 #define CALLEE 0x40000u   /* linear page of the called code: phys 0x40000 (EAX = 1) or 0x41000 (EAX = 2) */
+#define CALLEE4M 0x840000u /* g 3: the same through a 4 MiB page at 0x800000 */
+#define PT4 0x65000u
+#define PDE4M_XOR (0x187u ^ (PT4 | 7))   /* 4 MiB global page at 0 <-> PT4 */
 
 /* PD2 as in cr3_setup; CALLEE maps to 0x40000 under PD and 0x41000 under
  * PD2, not global (g 0); or to 0x40000 under both, global (g 1, 2: the
  * loop moves both PTEs and drops the old translation by INVLPG or by
- * toggling CR4.PGE). */
+ * toggling CR4.PGE). g 3: CALLEE4M through a global 4 MiB page (phys 0),
+ * which the 20th round swaps for a page table mapping it to 0x41000,
+ * dropping the old translation by INVLPG of an address in the page's other
+ * 2 MiB (EAX 1 twenty times, then 2). */
 static void global_setup(struct machine *m, int g)
 {
     struct cpu *c = &m->cpu;
@@ -1624,7 +1630,10 @@ static void global_setup(struct machine *m, int g)
     phys_write(&m->pm, PT3 + 4 * (CALLEE >> 12), (CALLEE + (g ? 0 : 0x1000)) | (g ? 0x107 : 7), 4);
     put8(m, CALLEE, 0xC300000001B8ull);            /* mov eax, 1; ret */
     put8(m, CALLEE + 0x1000, 0xC300000002B8ull);   /* mov eax, 2; ret */
-    cpu_set_cr4(c, c->cr4 | 0x80);   /* PGE */
+    phys_write(&m->pm, PT4 + 4 * ((CALLEE4M >> 12) & 0x3FF), (CALLEE + 0x1000) | 0x107, 4);
+    phys_write(&m->pm, PD + 8, 0x187, 4);
+    phys_write(&m->pm, PD2 + 8, 0x187, 4);
+    cpu_set_cr4(c, c->cr4 | 0x90);   /* PGE, PSE */
     c->regs[R_EBX] = PD2;
     c->regs[R_EDX] = PD;
 }
@@ -1635,18 +1644,24 @@ static void global_setup(struct machine *m, int g)
  * called code must follow the mapping of the moment: EAX 1, 2, 1, 2... */
 START_TEST(test_global_code)
 {
-    for (int g = 0; g < 3; g++) {
+    for (int g = 0; g < 4; g++) {
         struct as prog = { .n = 0 };
         struct as *a = &prog;
         E(a, 0xBD, 30, 0, 0, 0);
         uint32_t loop = a->n;
         E(a, 0xE8);
-        e32(a, CALLEE - (CODE + a->n + 4));
+        e32(a, (g == 3 ? CALLEE4M : CALLEE) - (CODE + a->n + 4));
         E(a, 0x01, 0xC7, 0x0F, 0x22, 0xDB, 0x87, 0xDA);
+        if (g == 3)   /* once, in the 20th round: cmp ebp, 11; jne over the swap */
+            E(a, 0x83, 0xFD, 11, 0x75, 27);
         for (int t = 0; g && t < 2; t++) {
             E(a, 0x81, 0x35);
-            e32(a, (t ? PT3 : PT) + 4 * (CALLEE >> 12));
-            e32(a, 0x1000);
+            e32(a, g == 3 ? (t ? PD2 : PD) + 8 : (t ? PT3 : PT) + 4 * (CALLEE >> 12));
+            e32(a, g == 3 ? PDE4M_XOR : 0x1000);
+        }
+        if (g == 3) {
+            E(a, 0x0F, 0x01, 0x3D);
+            e32(a, 0xB00000);
         }
         if (g == 1) {
             E(a, 0x0F, 0x01, 0x3D);
@@ -1661,7 +1676,7 @@ START_TEST(test_global_code)
             struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, global_setup, g);
             ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "global code"), CPU_EXIT_HLT);
             ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
-            ck_assert_msg(p.a->cpu.regs[R_EDI] == 45, "g %d: edi %u", g, p.a->cpu.regs[R_EDI]);
+            ck_assert_msg(p.a->cpu.regs[R_EDI] == (g == 3 ? 40u : 45u), "g %d: edi %u", g, p.a->cpu.regs[R_EDI]);
             pair_free(p);
         }
     }
