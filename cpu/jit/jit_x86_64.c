@@ -834,6 +834,19 @@ static void guard_stack32(struct em *e, uint32_t k)
     add_stub(e, ST_HANDLER, k, jcc32(e, CC_E), 0, 0);
 }
 
+/* CALL's checks and push, the target in eax: past the CS limit the
+ * handler runs (#GP before anything is pushed), else the return address is
+ * written below ESP; r15 = the new ESP, stored by the caller. */
+static void emit_call_push(struct em *e, uint32_t k)
+{
+    mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));
+    add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
+    ld(e, R15, GREG(R_ESP));
+    rr_op(e, 0, 0x83, 5, R15); b1(e, 4);
+    movi(e, RDI, e->eip[k + 1]);
+    emit_write(e, k, S_SS, 4);
+}
+
 /* The end of a block: EIP = target (eax) after the CS limit check, which
  * leaves #GP to the handler. */
 static void jump_to_eax(struct em *e, uint32_t k)
@@ -2364,12 +2377,7 @@ static int emit_inline(struct em *e, uint32_t k)
         int from = e->nstubs;
         guard_stack32(e, k);
         movi(e, RAX, e->eip[k + 1] + i->imm);
-        mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));
-        add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
-        ld(e, R15, GREG(R_ESP));
-        rr_op(e, 0, 0x83, 5, R15); b1(e, 4);
-        movi(e, RDI, e->eip[k + 1]);
-        emit_write(e, k, S_SS, 4);
+        emit_call_push(e, k);
         st(e, GREG(R_ESP), R15);
         sti(e, CPU(eip), e->eip[k + 1] + i->imm);
         emit_mem_done(e, k);
@@ -2407,12 +2415,7 @@ static int emit_inline(struct em *e, uint32_t k)
         int from = e->nstubs;
         guard_stack32(e, k);
         ld(e, RAX, GREG(f.a));
-        mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));
-        add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
-        ld(e, R15, GREG(R_ESP));
-        rr_op(e, 0, 0x83, 5, R15); b1(e, 4);
-        movi(e, RDI, e->eip[k + 1]);
-        emit_write(e, k, S_SS, 4);
+        emit_call_push(e, k);
         ld(e, RAX, GREG(f.a));                       /* before ESP moves: CALL ESP jumps to the old ESP */
         st(e, GREG(R_ESP), R15);
         st(e, CPU(eip), RAX);
