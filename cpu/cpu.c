@@ -237,14 +237,14 @@ static void jit_sync_one(struct cpu *c, struct jit_keys *cur, struct jit_keys no
 {
     if (jit_keys_equal(&now, cur))
         return;
-    unsigned n = sizeof(c->jit_recent) / sizeof(c->jit_recent[0]), k = 0;
-    while (k < n && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
-        k++;
     if (c->jit_flush_pending) {
         now.gen = JIT_GEN_NONE;
         *cur = now;
         return;
     }
+    unsigned n = sizeof(c->jit_recent) / sizeof(c->jit_recent[0]), k = 0;
+    while (k < n && !(c->jit_recent[k].gen && jit_keys_equal(&now, &c->jit_recent[k])))
+        k++;
     if (k < n) {
         now.gen = c->jit_recent[k].gen;
     } else if (++c->jit_next_gen == JIT_GEN_NONE) {

@@ -92,11 +92,11 @@ void mmu_flush(struct mmu *mmu, int include_global)
 
 void mmu_sync_generation(struct mmu *mmu)
 {
-    mmu_new_epoch(mmu, 1);
     if (mmu->pm_generation != mmu->pm->generation) {
         mmu_flush(mmu, 1);
     } else {
         /* Only direct write pointers can be wrong: a page became code. */
+        mmu_new_epoch(mmu, 1);
         for (int u = 0; u < 2; u++)
             for (uint32_t i = 0; i < TLB_SIZE; i++)
                 mmu->tlb[u][MMU_WRITE][i].tag = TLB_INVALID;

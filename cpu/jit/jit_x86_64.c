@@ -821,6 +821,12 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     }
 }
 
+/* The forms that set EIP: only as a block's last instruction. */
+static int form_ends_block(enum form fm)
+{
+    return fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET || fm == FM_JMP_EV || fm == FM_CALL_EV;
+}
+
 /* The 8-bit register r (AL..BH) as a byte in struct cpu. */
 static int32_t reg8(int r) { return GREG(r & 3) + (r >= 4); }
 
@@ -1527,8 +1533,6 @@ static void x87_rn(struct em *e, int drop, int fl, int shift)
 /* Round to nearest (64 bits) rdi:rdx (significand and the bits below) with
  * exponent eax, sign in bit 15 of esi, into physical register p, the flags
  * into ebp; out of range: the stub. */
-static void x87_rn(struct em *e, int drop, int fl, int shift);
-
 static void x87_round64(struct em *e, unsigned p)
 {
     x87_rn(e, 0, RCX, 0);
@@ -2034,8 +2038,7 @@ static int emit_inline(struct em *e, uint32_t k)
     int last = k + 1 == e->b->n;
     if (fm == FM_NONE)
         return 0;
-    if ((fm == FM_JCC || fm == FM_JMP || fm == FM_CALL || fm == FM_RET || fm == FM_JMP_EV || fm == FM_CALL_EV) &&
-        !last)
+    if (form_ends_block(fm) && !last)
         return 0;
     e->flags_dead = 0;
     /* register forms only: after a memory access the block may be left
@@ -2437,8 +2440,7 @@ static int emit_inline(struct em *e, uint32_t k)
     default:
         break;
     }
-    return fm == FM_JCC ? 3 : (fm == FM_JMP || fm == FM_CALL || fm == FM_RET || fm == FM_JMP_EV || fm == FM_CALL_EV) ? 2
-                                                                                                              : 1;
+    return fm == FM_JCC ? 3 : form_ends_block(fm) ? 2 : 1;
 }
 
 /* ---- stubs, prologue, epilogue ---- */
@@ -2588,6 +2590,19 @@ static void epilogue(struct em *e)
 
 #define SLOT(f) ((int32_t)offsetof(struct jit_slot, f))
 
+/* The jump taken when the slot at rdx was filled under neither esi (the
+ * current jit_gen) nor jit_ggen; clobbers r9 */
+static uint8_t *slot_gen_miss(struct em *e)
+{
+    mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
+    uint8_t *hit = jcc32(e, CC_E);
+    ld(e, R9, CPU(jit_ggen));
+    mem_op(e, 0, 0, 0x3B, R9, RDX, -1, 0, SLOT(gen));
+    uint8_t *miss = jcc32(e, CC_NE);
+    patch(e, hit, e->p);
+    return miss;
+}
+
 /* The shared part of a chain exit, called with eax = instructions retired
  * in the block and rdx = the exit's slot. Sets icount; returns eax = 0 when
  * the slot's code may run next (rdx kept), else eax = 1 and rdx = the slot
@@ -2604,13 +2619,8 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
     ld(e, RSI, CPU(jit_gen));
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     uint8_t *try1 = jcc32(e, CC_NE);
-    mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
-    uint8_t *found1 = jcc32(e, CC_E);
-    ld(e, R9, CPU(jit_ggen));                                        /* or the global generation */
-    mem_op(e, 0, 0, 0x3B, R9, RDX, -1, 0, SLOT(gen));
-    uint8_t *try2 = jcc32(e, CC_NE);
+    uint8_t *try2 = slot_gen_miss(e);
     uint8_t *found = e->p;
-    patch(e, found1, found);
     mem_op(e, 0, 0, 0x8B, RCX, RDX, -1, 0, SLOT(n));                 /* ecx = n (zero-extended) */
     rr_op(e, 1, 0x03, RCX, RAX);                                     /* add rcx, rax */
     mem_op(e, 1, 0, 0x3B, RCX, RBX, -1, 0, CPU(jit_end));            /* cmp rcx, [jit_end] */
@@ -2631,12 +2641,7 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
     rr_op(e, 1, 0x03, RDX, R9);                                      /* add rdx, r9 */
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     uint8_t *fill1 = jcc32(e, CC_NE);
-    mem_op(e, 0, 0, 0x3B, RSI, RDX, -1, 0, SLOT(gen));
-    uint8_t *hit = jcc32(e, CC_E);
-    ld(e, R9, CPU(jit_ggen));
-    mem_op(e, 0, 0, 0x3B, R9, RDX, -1, 0, SLOT(gen));
-    uint8_t *fill2 = jcc32(e, CC_NE);
-    patch(e, hit, e->p);
+    uint8_t *fill2 = slot_gen_miss(e);
     /* found in the table; but an exit whose direct jump goes to this EIP
      * goes back to the loop once, which fills its slot and patches the
      * jump, rather than coming here every time */

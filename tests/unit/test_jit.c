@@ -1399,15 +1399,21 @@ static void code16_setup(struct machine *m, int k)
 #define PD2 0x63000u
 #define PT3 0x64000u
 
-static void cr3_setup(struct machine *m, int k)
+/* PD2: a copy of PD whose first 4 MiB go through PT3, a copy of PT */
+static void pd2_clone(struct machine *m)
 {
-    (void)k;
-    struct cpu *c = &m->cpu;
     for (uint32_t p = 0; p < 0x1000; p += 4) {
         phys_write(&m->pm, PD2 + p, phys_read(&m->pm, PD + p, 4), 4);
         phys_write(&m->pm, PT3 + p, phys_read(&m->pm, PT + p, 4), 4);
     }
     phys_write(&m->pm, PD2, PT3 | 7, 4);
+}
+
+static void cr3_setup(struct machine *m, int k)
+{
+    (void)k;
+    struct cpu *c = &m->cpu;
+    pd2_clone(m);
     phys_write(&m->pm, PT3 + 4 * 0x21, 0x24000 | 7, 4);   /* PD2: 0x21000 -> 0x24000 */
     for (uint32_t p = DATA; p < DATA + 0x6000; p += 4)
         phys_write(&m->pm, p, p * 0x9E3779B1u, 4);
@@ -1621,11 +1627,7 @@ END_TEST
 static void global_setup(struct machine *m, int g)
 {
     struct cpu *c = &m->cpu;
-    for (uint32_t p = 0; p < 0x1000; p += 4) {
-        phys_write(&m->pm, PD2 + p, phys_read(&m->pm, PD + p, 4), 4);
-        phys_write(&m->pm, PT3 + p, phys_read(&m->pm, PT + p, 4), 4);
-    }
-    phys_write(&m->pm, PD2, PT3 | 7, 4);
+    pd2_clone(m);
     phys_write(&m->pm, PT + 4 * (CALLEE >> 12), CALLEE | (g ? 0x107 : 7), 4);
     phys_write(&m->pm, PT3 + 4 * (CALLEE >> 12), (CALLEE + (g ? 0 : 0x1000)) | (g ? 0x107 : 7), 4);
     put8(m, CALLEE, 0xC300000001B8ull);            /* mov eax, 1; ret */
