@@ -1,7 +1,11 @@
 /* Decoded-block cache: straight-line runs of decoded instructions keyed by
  * the guest-physical address of their first byte and CS.D. Blocks end at a
  * control transfer or mode change (OPF_END), at the page end and at BLOCK_MAX
- * instructions; an instruction that crosses a page (or is on MMIO) is decoded
+ * instructions. In 32-bit code a conditional jump (Jcc rel8/rel32) does not
+ * end its block: the block goes on along the not-taken path and is left at
+ * the jump when it is taken (a superblock: one block entry and exit fewer
+ * per branch not taken; cpu/cpu.c run_block and the JIT leave when EIP is
+ * not the next instruction's); an instruction that crosses a page (or is on MMIO) is decoded
  * afresh each time. Pages holding blocks are marked in physmem; a write to
  * one calls block_code_write(), which kills that page's blocks. The jump
  * cache (cpu/block.h) finds a block from CS.base + EIP without the fetch TLB
@@ -207,7 +211,7 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
         src.off += i->len;
         src.eip += i->len;
         b->bytes += i->len;
-        if ((i->flags & OPF_END) || src.off >= PM_PAGE_SIZE)
+        if (((i->flags & OPF_END) && !(mode && insn_is_jcc(i))) || src.off >= PM_PAGE_SIZE)
             break;
     }
     if (b->n == 0)

@@ -193,10 +193,12 @@ static void run_insn(struct cpu *c, const struct insn *i)
 
 /* Runs block b from its start (only its first instruction when `one`),
  * stopping after `left` instructions, when the block's page was written or
- * on an exit request. Only a block's last instruction can move EIP other
- * than to the next one (the decoder ends blocks at every such instruction,
- * REP string operations included, which restart themselves); blocks also
- * end at instructions that may change CS, so the EIP width holds.
+ * on an exit request. Only a block's last instruction, or a Jcc inside
+ * it (a superblock, cpu/block.c), can move EIP other than to the next one
+ * (the decoder ends blocks at every other such instruction, REP string
+ * operations included, which restart themselves), and the block is left
+ * when EIP is not the next instruction's; blocks also end at instructions
+ * that may change CS, so the EIP width holds.
  * icount is stored once at the end: nothing outside the CPU reads it while
  * cpu_run runs, and the few handlers that do (RDTSC, the TSC MSR) and the
  * fault path recount it with block_icount_now(). */
@@ -323,10 +325,12 @@ static void jit_fill_slot(struct cpu *c, struct jit_slot *sl, const struct block
         jit_patch_direct(sl);
 }
 
-/* Runs block idx compiled, if it is (and may be), and the compiled blocks
- * chained after it; returns 1 + the block that ran last, or 0 when it must
- * be interpreted. */
-static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
+/* Runs block idx compiled, if it is (and may be: fits, the budget left
+ * holds the whole block), and the compiled blocks chained after it; returns
+ * 1 + the block that ran last, or 0 when it must be interpreted. A run
+ * counts towards JIT_HOT either way (sliced budgets run long blocks in
+ * parts). */
+static int run_block_jit(struct cpu *c, int32_t idx, int fits, struct jit_slot **pending)
 {
     struct block *b = &c->blocks->blocks[idx];
     if (!b->jit) {
@@ -334,7 +338,7 @@ static int run_block_jit(struct cpu *c, int32_t idx, struct jit_slot **pending)
             jit_block(c, b);
         return 0;
     }
-    if (b->jit_eip != c->eip)
+    if (b->jit_eip != c->eip || !fits)
         return 0;
     jit_sync(c);
     if (b->jit_flat != c->jit_flat) {   /* compiled for other segments: again when hot */
@@ -357,8 +361,8 @@ static int32_t run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n,
                          struct jit_slot **pending)
 {
     struct block_cache *bc = c->blocks;
-    if (c->jit && !one && left >= n) {
-        int32_t last = run_block_jit(c, idx, pending);
+    if (c->jit && !one) {
+        int32_t last = run_block_jit(c, idx, left >= n, pending);
         if (last)
             return last - 1;
     }
@@ -377,11 +381,12 @@ static int32_t run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n,
         c->fault_esp = c->regs[R_ESP];
         c->eip = next;
         i->fn(c, i);
-        eip = next;
-        if (bc->cur_dirty | c->exit_request) {
+        /* a taken Jcc inside the block (cpu/block.c) leaves it */
+        if (bc->cur_dirty | c->exit_request | (c->eip != next)) {
             i++;
             break;
         }
+        eip = next;
     } while (++i < last);
     c->icount = ic0 + (uint64_t)(i - start);
     bc->cur = -1;

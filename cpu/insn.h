@@ -93,6 +93,12 @@ int decode_insn(struct insn *i, decode_fetch_fn *fetch, void *ctx, int default32
 /* Swaps in a specialised handler for frequent forms (cpu/ops_fast.c); the
  * decoder calls it last. */
 void insn_specialise(struct insn *i);
+/* A conditional jump with a relative target (Jcc rel8/rel32; not JCXZ or
+ * LOOP): in 32-bit code it does not end a decoded block (cpu/block.c). */
+static inline int insn_is_jcc(const struct insn *i)
+{
+    return (i->opc >= 0x70 && i->opc <= 0x7F) || (i->opc >= 0x180 && i->opc <= 0x18F);
+}
 /* Mnemonic of a decoded instruction ("ADD", "(bad)"). */
 const char *insn_name(const struct insn *i);
 

@@ -55,6 +55,7 @@ struct stub {
     uint32_t kend;        /* ST_X87_RUN: the end of the run */
     uint8_t top;          /* ST_X87: TOP before the instruction */
     int32_t prev;         /* ST_X87: the run's instruction before (FIP), or -1 */
+    uint8_t leave;        /* ST_HANDLER: leave the block after the handler */
 };
 
 struct em {
@@ -219,7 +220,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1 };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0 };
 }
 
 /* One more jump to the stub added last. */
@@ -1044,6 +1045,25 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
 {
     uint32_t target = e->eip[k + 1] + e->insns[k].imm;
     uint8_t *taken;
+    if (k + 1 < e->b->n) {   /* inside a superblock (cpu/block.c): on when not taken */
+        uint8_t *stay;
+        int host = cond_flags(e, cc, 1);
+        if (host) {
+            stay = jcc32(e, cc ^ 1);
+        } else {
+            emit_cond(e, cc);
+            b1(e, 0x84); b1(e, 0xC0);            /* test al, al */
+            stay = jcc32(e, CC_E);
+        }
+        movi(e, RAX, target);
+        jump_to_eax(e, k);
+        e->stubs[e->nstubs - 1].leave = 1;
+        chain_exit(e, k, target);
+        patch(e, stay, e->p);
+        e->kind = e->kind_in;                    /* the lazy flags are as they were */
+        e->host = e->host_in;                    /* (a redo may set only some host flags) */
+        return;
+    }
     if (cond_flags(e, cc, 1)) {
         taken = jcc32(e, cc);
     } else {
@@ -1142,6 +1162,7 @@ static int flags_dead_after(struct em *e, uint32_t k)
             break;
         case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
         case FM_MOV_R8I: case FM_MOV_R8R:
+        case FM_ROT:   /* reads no flags; sets CF and OF only, so a later full set decides */
             break;
         default:
             return 0;
@@ -2038,7 +2059,7 @@ static int emit_inline(struct em *e, uint32_t k)
     int last = k + 1 == e->b->n;
     if (fm == FM_NONE)
         return 0;
-    if (form_ends_block(fm) && !last)
+    if (form_ends_block(fm) && !last && fm != FM_JCC)
         return 0;
     e->flags_dead = 0;
     /* register forms only: after a memory access the block may be left
@@ -2440,7 +2461,7 @@ static int emit_inline(struct em *e, uint32_t k)
     default:
         break;
     }
-    return fm == FM_JCC ? 3 : form_ends_block(fm) ? 2 : 1;
+    return fm == FM_JCC ? (last ? 3 : 1) : form_ends_block(fm) ? 2 : 1;
 }
 
 /* ---- stubs, prologue, epilogue ---- */
@@ -2518,7 +2539,7 @@ static void emit_stub(struct em *e, struct stub *s)
         rr_op(e, 1, 0x8B, RDI, RBX);
         movi64(e, RSI, (uint64_t)(uintptr_t)&e->insns[k]);
         call_abs(e, (const void *)e->insns[k].fn);
-        if (k + 1 < e->b->n) {
+        if (k + 1 < e->b->n && !s->leave) {
             check_dirty(e, k);
             load_tlb_base(e);
             sync_after_call(e, k);
@@ -2785,8 +2806,15 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
             e->want_host = nfm == FM_JCC || nfm == FM_CMOV_RR || nfm == FM_SETCC_R;
         }
         r = emit_inline(e, k);
-        if (!r)
+        if (!r) {
             call_handler(e, k);
+            if (insn_is_jcc(&insns[k]) && k + 1 < b->n) {   /* taken: leave */
+                mem_op(e, 0, 0, 0x81, 7, RBX, -1, 0, CPU(eip)); b4(e, e->eip[k + 1]);
+                uint8_t *stay = jcc32(e, CC_E);
+                exit_after(e, k);
+                patch(e, stay, e->p);
+            }
+        }
     }
     if (r == 1)
         sti(e, CPU(eip), e->eip[b->n]);   /* the block ended at a page end or its size */

@@ -1610,6 +1610,90 @@ START_TEST(test_indirect)
 }
 END_TEST
 
+/* ---- superblocks: a Jcc inside a block (cpu/block.c) ---- */
+
+static uint32_t sb_out;   /* offset of OUT in the program below */
+
+static void sb_setup(struct machine *m, int v)
+{
+    m->cpu.regs[R_EDI] = 0;
+    if (v == 1)
+        m->cpu.segs[S_CS].limit = CODE + sb_out - 1;   /* OUT is beyond it */
+}
+
+/* jmp main; main: mov ebp, 40; jmp L; L: mov eax, ebp; and eax, 3;
+ *   cmp ebp, 5; je OUT; add edi, 1; cmp eax, 2; jne C; add edi, 100;
+ *   C: dec ebp; jnz L; hlt; OUT: add edi, 10000; jmp C.
+ * Each Jcc but the last goes on in its block when not taken: L..hlt is one
+ * block (C..hlt another, entered from the jne). JE is taken once, in the
+ * 36th round, when the blocks are compiled: to OUT (v 0, 2), or (v 1) to
+ * beyond the CS limit: #GP at the JE. v 2: Jcc with an operand-size prefix
+ * (no in-line form: the handler, and a check of EIP after it), the code
+ * below 64 KiB. */
+START_TEST(test_superblock)
+{
+    int v = _i;
+    uint32_t org = v == 2 ? 0x6000u : CODE;
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xE9);
+    e32(a, 0);
+    here(a, a->n);
+    E(a, 0xBD, 40, 0, 0, 0);
+    E(a, 0xEB, 0);
+    uint32_t loop = a->n;
+    E(a, 0x89, 0xE8, 0x83, 0xE0, 0x03, 0x83, 0xFD, 0x05);   /* mov eax, ebp; and eax, 3; cmp ebp, 5 */
+    uint32_t je_at = a->n;
+    if (v == 2)
+        E(a, 0x66);
+    E(a, 0x74, 0);                                          /* je OUT */
+    uint32_t to_out = a->n;
+    E(a, 0x83, 0xC7, 0x01, 0x83, 0xF8, 0x02);               /* add edi, 1; cmp eax, 2 */
+    if (v == 2)
+        E(a, 0x66);
+    E(a, 0x75, 0);                                          /* jne C */
+    uint32_t to_c = a->n;
+    E(a, 0x83, 0xC7, 100);
+    uint32_t c = a->n;
+    a->b[to_c - 1] = (uint8_t)(c - to_c);
+    E(a, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    sb_out = a->n;
+    a->b[to_out - 1] = (uint8_t)(sb_out - to_out);
+    E(a, 0x81, 0xC7);
+    e32(a, 10000);
+    jmp_back(a, c);
+    uint32_t want = 0;
+    uint64_t blocks = 2;   /* jmp main; main */
+    for (uint32_t r = 40; r >= 1; r--) {
+        if (r == 5) {
+            want += 10000;
+            blocks += 3;    /* L (left at JE), OUT, C */
+        } else {
+            want += 1 + ((r & 3) == 2 ? 100 : 0);
+            blocks += (r & 3) == 2 ? 1 : 2;   /* L whole, or L left at JNE and C */
+        }
+    }
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, org, sb_setup, v);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 5 : 0, "superblock"), CPU_EXIT_HLT);
+        if (v == 1) {
+            check_fault(p.a, EXC_GP, 0, org + je_at);
+            ck_assert_uint_eq(p.a->cpu.regs[R_EBP], 5);
+        } else {
+            ck_assert_uint_eq(p.a->cpu.regs[R_EDI], want);
+            ck_assert_uint_eq(p.a->cpu.eip, org + sb_out);
+            if (!chunked) {
+                ck_assert_uint_eq(p.a->cpu.blocks_run, blocks);
+                ck_assert_uint_eq(p.b->cpu.blocks_run, blocks);
+            }
+        }
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* ---- code on global pages across CR3 loads ---- */
 
 #define CALLEE 0x40000u   /* linear page of the called code: phys 0x40000 (EAX = 1) or 0x41000 (EAX = 2) */
@@ -2025,6 +2109,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_cr3_invlpg);
     tcase_add_test(tc, test_global_code);
     tcase_add_test(tc, test_indirect);
+    tcase_add_loop_test(tc, test_superblock, 0, 3);
     tcase_add_test(tc, test_x87_run_over_integer);
     tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
