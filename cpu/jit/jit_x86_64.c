@@ -1521,33 +1521,36 @@ static void x87_normals(struct em *e, uint8_t **fail)
  * are dropped afterwards), rdx = the dropped bits left-aligned, sticky
  * included, eax = the exponent. PE and C1 (shifted left by `shift`) go to
  * register fl; a carry out gives 2^63 and the exponent + 1. Clobbers r9,
- * r10. */
+ * r10. Without branches on the dropped bits: which way a result rounds is
+ * as good as random, and a mispredicted jump costs more than the few
+ * instructions here. Up when rdx + 2^63 - 1 + the kept part's last bit
+ * carries out: above half, or half with that bit odd. */
 static void x87_rn(struct em *e, int drop, int fl, int shift)
 {
+    _Static_assert(F80_PE == 1u << 5 && F80_C1 == 1u << 9, "the shifts below");
     rr_op(e, 0, 0x33, fl, fl);
     rr_op(e, 1, 0x85, RDX, RDX);
-    uint8_t *exact = jcc32(e, CC_E);
-    movi(e, fl, (uint32_t)F80_PE << shift);
-    movi64(e, R9, 1ull << 63);
-    rr_op(e, 1, 0x3B, RDX, R9);                                   /* cmp rdx, r9 */
-    uint8_t *below = jcc32(e, CC_B);
-    uint8_t *up = jcc32(e, CC_A);
-    rr_op(e, 1, 0xBA0F, 4, RDI); b1(e, (uint8_t)drop);            /* bt rdi, drop: a tie */
-    uint8_t *even = jcc32(e, CC_AE);
-    patch(e, up, e->p);
-    rr_op(e, 0, 0x81, 1, fl); b4(e, (uint32_t)F80_C1 << shift);
+    rr_op(e, 0, 0x950F, 0, fl);                                   /* setne: PE */
+    rr_op(e, 1, 0x8B, R9, RDI);
     if (drop) {
-        movi64(e, R10, 1ull << drop);
-        rr_op(e, 1, 0x01, R10, RDI);                              /* add rdi, r10 */
-    } else {
-        rr_op(e, 1, 0x83, 0, RDI); b1(e, 1);                      /* add rdi, 1 */
+        rr_op(e, 1, 0xC1, 5, R9); b1(e, (uint8_t)drop);           /* shr r9, drop */
     }
+    rr_op(e, 0, 0x83, 4, R9); b1(e, 1);                           /* and r9d, 1 */
+    movi64(e, R10, (1ull << 63) - 1);
+    rr_op(e, 1, 0x01, R9, R10);                                   /* add r10, r9 */
+    rr_op(e, 1, 0x01, RDX, R10);                                  /* add r10, rdx: CF = up */
+    rr_op(e, 0, 0x920F, 0, R9);                                   /* setc r9b: r9 = up */
+    rr_op(e, 0, 0xC1, 4, fl); b1(e, (uint8_t)(5 + shift));        /* PE in place */
+    rr_op(e, 0, 0x8B, R10, R9);
+    rr_op(e, 0, 0xC1, 4, R10); b1(e, (uint8_t)(9 + shift));       /* C1: rounded up */
+    rr_op(e, 0, 0x09, R10, fl);
+    if (drop) {
+        rr_op(e, 1, 0xC1, 4, R9); b1(e, (uint8_t)drop);           /* shl r9, drop */
+    }
+    rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9 */
     uint8_t *nc = jcc32(e, CC_AE);
-    rr_op(e, 1, 0x8B, RDI, R9);                                   /* carried out: 2^63, e + 1 */
+    rr_op(e, 1, 0xBA0F, 5, RDI); b1(e, 63);                       /* carried out: 2^63, e + 1 */
     rr_op(e, 0, 0xFF, 0, RAX);
-    patch(e, exact, e->p);
-    patch(e, below, e->p);
-    patch(e, even, e->p);
     patch(e, nc, e->p);
 }
 
