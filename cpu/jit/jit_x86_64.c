@@ -1576,18 +1576,18 @@ static void x87_round64(struct em *e, unsigned p)
 static void x87_add64(struct em *e, unsigned p, uint8_t **fail)
 {
     x87_normals(e, fail);
-    /* |a| >= |b|: else swap them (addition commutes) */
-    rr_op(e, 0, 0x3B, RAX, R10);                                  /* cmp eax, r10d */
-    uint8_t *keep = jcc32(e, CC_A);
-    uint8_t *swap = jcc32(e, CC_B);
-    rr_op(e, 1, 0x3B, RDI, RDX);
-    uint8_t *keep2 = jcc32(e, CC_AE);
-    patch(e, swap, e->p);
-    rr_op(e, 1, 0x87, RDI, RDX);                                  /* xchg rdi, rdx */
-    rr_op(e, 0, 0x87, RSI, RCX);
-    rr_op(e, 0, 0x87, RAX, R10);
-    patch(e, keep, e->p);
-    patch(e, keep2, e->p);
+    /* |a| >= |b|: else swap them (addition commutes). Which is larger is
+     * as good as random, so no jumps on it, nor on a carry out or the
+     * shift of the result below (see x87_rn) */
+    rr_op(e, 1, 0x3B, RDI, RDX);                                  /* cmp rdi, rdx */
+    rr_op(e, 0, 0x8B, R9, RAX);
+    rr_op(e, 0, 0x1B, R9, R10);                                   /* sbb r9d, r10d: CF = |a| < |b| */
+    static const int pair[3][3] = { { RDI, RDX, 1 }, { RSI, RCX, 0 }, { RAX, R10, 0 } };
+    for (int k = 0; k < 3; k++) {
+        rr_op(e, pair[k][2], 0x8B, R11, pair[k][0]);
+        rr_op(e, pair[k][2], 0x420F, pair[k][0], pair[k][1]);    /* cmovc */
+        rr_op(e, pair[k][2], 0x420F, pair[k][1], R11);
+    }
     rr_op(e, 0, 0x8B, R11, RSI);
     rr_op(e, 0, 0x33, R11, RCX);                                  /* r11d: the signs differ */
     rr_op(e, 0, 0x8B, RCX, RAX);
@@ -1602,28 +1602,28 @@ static void x87_add64(struct em *e, unsigned p, uint8_t **fail)
     rr_op(e, 0, 0xF7, 0, R11); b4(e, 0x8000);
     uint8_t *sub = jcc32(e, CC_NE);
     rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9 */
-    uint8_t *done = jcc32(e, CC_AE);
-    /* carried out: shift right one (bit 0 of rdx is 0: d < 64) */
-    rr_op(e, 1, 0xAC0F, RDI, RDX); b1(e, 1);                      /* shrd rdx, rdi, 1 */
-    b1(e, 0xF9);                                                  /* stc */
-    rr_op(e, 1, 0xD1, 3, RDI);                                    /* rcr rdi, 1 */
-    rr_op(e, 0, 0xFF, 0, RAX);
+    /* a carry out: shift right one (bit 0 of rdx is 0: d < 64) */
+    rr_op(e, 1, 0x1B, R11, R11);                                  /* sbb r11, r11: -carry */
+    rr_op(e, 0, 0x8B, RCX, R11);
+    rr_op(e, 0, 0x83, 4, RCX); b1(e, 1);                          /* ecx = carry */
+    rr_op(e, 1, 0xAD0F, RDI, RDX);                                /* shrd rdx, rdi, cl */
+    rr_op(e, 1, 0xD3, 5, RDI);                                    /* shr rdi, cl */
+    rr_op(e, 1, 0xC1, 4, R11); b1(e, 63);
+    rr_op(e, 1, 0x09, R11, RDI);                                  /* the carry as bit 63 */
+    rr_op(e, 0, 0x01, RCX, RAX);                                  /* add eax, ecx */
     uint8_t *done2 = jmp32(e);
     patch(e, sub, e->p);
     rr_op(e, 1, 0x29, R9, RDI);                                   /* sub rdi, r9 */
     rr_op(e, 1, 0xF7, 3, RDX);                                    /* neg rdx: CF = rdx != 0 */
     rr_op(e, 1, 0x83, 3, RDI); b1(e, 0);                          /* sbb rdi, 0 */
-    uint8_t *norm = jcc32(e, CC_S);
     uint8_t *hzero = jcc32(e, CC_E);                              /* rdi = 0 */
-    rr_op(e, 1, 0xBD0F, RCX, RDI);                                /* bsr rcx, rdi */
+    rr_op(e, 1, 0xBD0F, RCX, RDI);                                /* bsr rcx, rdi (0 or more to shift) */
     rr_op(e, 0, 0x83, 6, RCX); b1(e, 63);                         /* the shift */
     rr_op(e, 1, 0xA50F, RDX, RDI);                                /* shld rdi, rdx, cl */
     rr_op(e, 1, 0xD3, 4, RDX);                                    /* shl rdx, cl */
     rr_op(e, 0, 0x2B, RAX, RCX);                                  /* sub eax, ecx */
     x87_fail(e, CC_LE);                                           /* a denormal */
-    patch(e, done, e->p);
     patch(e, done2, e->p);
-    patch(e, norm, e->p);
     x87_round64(e, p);
     uint8_t *out = jmp32(e);
     patch(e, hzero, e->p);                                        /* a - a: +0 (round to nearest) */
@@ -1647,12 +1647,13 @@ static void x87_mul64(struct em *e, unsigned p, uint8_t **fail)
     x87_fail(e, CC_A);                                            /* the exponent out of 2..7FFDh */
     rr_op(e, 1, 0x8B, RAX, RDI);
     rr_op(e, 1, 0xF7, 4, RDX);                                    /* mul rdx */
-    rr_op(e, 1, 0x85, RDX, RDX);
-    uint8_t *ok = jcc32(e, CC_S);
-    rr_op(e, 1, 0xA40F, RAX, RDX); b1(e, 1);                      /* shld rdx, rax, 1 */
-    rr_op(e, 1, 0x01, RAX, RAX);
-    rr_op(e, 0, 0xFF, 1, R11);
-    patch(e, ok, e->p);
+    /* below 2: one left (no jump: as good as random, see x87_rn) */
+    rr_op(e, 1, 0x8B, RCX, RDX);
+    rr_op(e, 1, 0xC1, 5, RCX); b1(e, 63);
+    rr_op(e, 0, 0x83, 6, RCX); b1(e, 1);                          /* ecx = 1 - bit 127 */
+    rr_op(e, 1, 0xA50F, RAX, RDX);                                /* shld rdx, rax, cl */
+    rr_op(e, 1, 0xD3, 4, RAX);                                    /* shl rax, cl */
+    rr_op(e, 0, 0x29, RCX, R11);                                  /* sub r11d, ecx */
     rr_op(e, 1, 0x8B, RDI, RDX);
     rr_op(e, 1, 0x8B, RDX, RAX);
     rr_op(e, 0, 0x8B, RAX, R11);
