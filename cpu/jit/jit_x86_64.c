@@ -273,6 +273,16 @@ static void exit_after(struct em *e, uint32_t k)
         e->overflow = 1;
 }
 
+/* After a Jcc's handler inside a superblock (cpu/block.c): leave when it
+ * jumped (EIP is not the next instruction's). */
+static void exit_if_jumped(struct em *e, uint32_t k)
+{
+    mem_op(e, 0, 0, 0x81, 7, RBX, -1, 0, CPU(eip)); b4(e, e->eip[k + 1]);
+    uint8_t *stay = jcc32(e, CC_E);
+    exit_after(e, k);
+    patch(e, stay, e->p);
+}
+
 /* After a call: exit when the block's page was written or an exit was asked. */
 /* ZF clear when the block must be left: its page was written or an exit
  * was asked (r = a scratch register). */
@@ -1041,6 +1051,8 @@ static void emit_imul(struct em *e, int dst)
     lf_sti(e, CPU(lf_op), LF_MUL | 2u << 4);
 }
 
+static void x87_flush(struct em *e, unsigned top, int32_t k);
+
 static void emit_jcc(struct em *e, uint32_t k, int cc)
 {
     uint32_t target = e->eip[k + 1] + e->insns[k].imm;
@@ -1055,6 +1067,8 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
             b1(e, 0x84); b1(e, 0xC0);            /* test al, al */
             stay = jcc32(e, CC_E);
         }
+        if (k > e->x87_k0 && k < e->x87_end)   /* leaving an x87 run: FSW, FIP first */
+            x87_flush(e, e->x87_top, e->x87_last);
         movi(e, RAX, target);
         jump_to_eax(e, k);
         e->stubs[e->nstubs - 1].leave = 1;
@@ -1987,6 +2001,7 @@ static int x87_run_transparent(const struct insn *i)
     case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_ALU_RR: case FM_ALU_RI: case FM_IMUL_RR:
     case FM_IMUL_RRI: case FM_SHIFT: case FM_MOVZX_RR8: case FM_MOVZX_RR16: case FM_MOV_R8I: case FM_MOV_R8R:
     case FM_INCDEC:
+    case FM_JCC:   /* inside a superblock; taken, it flushes the run's state first (emit_jcc) */
         return 1;
     default:
         return 0;
@@ -2534,8 +2549,11 @@ static void emit_stub(struct em *e, struct stub *s)
         x87_load_fsw(e);
         break;
     case ST_X87_RUN:
-        for (uint32_t j = k; j < s->kend; j++)
+        for (uint32_t j = k; j < s->kend; j++) {
             call_handler(e, j);
+            if (insn_is_jcc(&e->insns[j]))
+                exit_if_jumped(e, j);
+        }
         break;
     case ST_HANDLER:
         set_fault_state(e, k);
@@ -2812,12 +2830,8 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
         r = emit_inline(e, k);
         if (!r) {
             call_handler(e, k);
-            if (insn_is_jcc(&insns[k]) && k + 1 < b->n) {   /* taken: leave */
-                mem_op(e, 0, 0, 0x81, 7, RBX, -1, 0, CPU(eip)); b4(e, e->eip[k + 1]);
-                uint8_t *stay = jcc32(e, CC_E);
-                exit_after(e, k);
-                patch(e, stay, e->p);
-            }
+            if (insn_is_jcc(&insns[k]) && k + 1 < b->n)
+                exit_if_jumped(e, k);
         }
     }
     if (r == 1)
