@@ -56,6 +56,7 @@ struct stub {
     uint8_t top;          /* ST_X87: TOP before the instruction */
     int32_t prev;         /* ST_X87: the run's instruction before (FIP), or -1 */
     uint8_t leave;        /* ST_HANDLER: leave the block after the handler */
+    uint8_t in_run;       /* ST_READ: a load inside an x87 run (top, prev as for ST_X87) */
 };
 
 struct em {
@@ -220,7 +221,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0 };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0, 0 };
 }
 
 /* One more jump to the stub added last. */
@@ -2002,6 +2003,7 @@ static int x87_run_transparent(const struct insn *i)
     case FM_IMUL_RRI: case FM_SHIFT: case FM_MOVZX_RR8: case FM_MOVZX_RR16: case FM_MOV_R8I: case FM_MOV_R8R:
     case FM_INCDEC:
     case FM_JCC:   /* inside a superblock; taken, it flushes the run's state first (emit_jcc) */
+    case FM_MOV_RM: case FM_MOVZX_RM8: case FM_MOVZX_RM16:   /* their slow path flushes it too */
         return 1;
     default:
         return 0;
@@ -2103,10 +2105,18 @@ static int emit_inline(struct em *e, uint32_t k)
         emit_ea(e, i);
         st(e, GREG(f.a), R15);
         break;
-    case FM_MOV_RM: case FM_MOVZX_RM8: case FM_MOVZX_RM16:
+    case FM_MOV_RM: case FM_MOVZX_RM8: case FM_MOVZX_RM16: {
+        int from = e->nstubs;
         emit_ea(e, i);
         emit_load(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2, TAIL_LOAD4, GREG(f.a));
+        if (k > e->x87_k0 && k < e->x87_end)   /* inside an x87 run: its slow path flushes it */
+            for (int st = from; st < e->nstubs; st++) {
+                e->stubs[st].in_run = 1;
+                e->stubs[st].top = (uint8_t)e->x87_top;
+                e->stubs[st].prev = e->x87_last;
+            }
         break;
+    }
     case FM_MOVZX_RR16:
         mem_op(e, 0, 0, 0xB70F, RAX, RBX, -1, 0, GREG(f.b));
         st(e, GREG(f.a), RAX);
@@ -2493,6 +2503,8 @@ static void emit_stub(struct em *e, struct stub *s)
     switch (s->kind) {
     case ST_READ:
     case ST_WRITE:
+        if (s->in_run)   /* a load inside an x87 run: its state first (ebp is used below) */
+            x87_flush(e, s->top, s->prev);
         set_fault_state(e, k);
         sti(e, CPU(eip), e->eip[k + 1]);
         if (s->kind == ST_WRITE)
@@ -2514,7 +2526,16 @@ static void emit_stub(struct em *e, struct stub *s)
         if (s->tail) {   /* leave from here when the block must, else go on */
             if (k + 1 < e->b->n) {
                 test_leave(e, RCX);   /* (eax: the loaded value) */
-                patch(e, jcc32(e, CC_E), s->rejoin);
+                if (s->in_run) {      /* on in the run: ebp = FSW again */
+                    uint8_t *leave = jcc32(e, CC_NE);
+                    b1(e, 0x50);                             /* push rax */
+                    x87_load_fsw(e);
+                    b1(e, 0x58);                             /* pop rax */
+                    patch(e, jmp32(e), s->rejoin);
+                    patch(e, leave, e->p);
+                } else {
+                    patch(e, jcc32(e, CC_E), s->rejoin);
+                }
                 if (s->tail == TAIL_ESP) {
                     st(e, GREG(R_ESP), R15);
                 } else if (s->tail == TAIL_POP) {

@@ -1480,8 +1480,9 @@ static void x87int_setup(struct machine *m, int v)
     put8(m, DATA + 16, 0x4008000000000000ull);     /* 3.0 */
     put8(m, DATA + 0x40, 0x3FE0000000000000ull);   /* 0.5 */
     for (uint32_t r = 0; r <= 40; r++)
-        phys_write(&m->pm, DATA + 0x100 + 4 * r, r == 5 && v ? 0x5F000 : DATA + 0x40, 4);
+        phys_write(&m->pm, DATA + 0x100 + 4 * r, r == 5 && v ? (v == 3 ? 0x5E000 : 0x5F000) : DATA + 0x40, 4);
     unmap_page(m, 0x5F000);
+    phys_write(&m->pm, 0x5E000, 0xFFFFFFFFu, 4);   /* v 3: mapped, not yet in the TLB */
     m->cpu.regs[R_ESI] = DATA;
 }
 
@@ -1491,11 +1492,13 @@ static void x87int_setup(struct machine *m, int v)
  *   fld qword [esi + 16] (v 2); faddp; sub eax, ecx; fstp qword [esi + 24];
  *   dec ebp; jnz L; hlt. One x87 run takes in the register-only integer
  * instructions; at the 36th round EDI points to an absent page: the #PF
- * comes from the x87 load (v 1) or from the integer load, which ends the
- * run (v 2), with FSW, TOP and FIP as after the x87 instruction before. */
+ * comes from the x87 load (v 1) or from the integer load (v 2), with FSW,
+ * TOP and FIP as after the x87 instruction before; or (v 3) to a page not
+ * yet in the TLB: the integer load's slow path, after which the run goes
+ * on with its FSW (the loaded value, all ones, must not get into it). */
 START_TEST(test_x87_run_over_integer)
 {
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < 4; v++) {
         struct as prog = { .n = 0 };
         struct as *a = &prog;
         E(a, 0xDB, 0xE3, 0xBD, 40, 0, 0, 0);
@@ -1506,15 +1509,16 @@ START_TEST(test_x87_run_over_integer)
         if (v < 2)
             E(a, 0xDD, 0x07);
         else
-            E(a, 0x8B, 0x1F, 0xDD, 0x46, 0x10);
+            E(a, 0x8B, 0x1F, 0xDD, 0x46, 0x10);   /* mov ebx, [edi]; fld qword [esi + 16] */
         E(a, 0xDE, 0xC1, 0x29, 0xC8, 0xDD, 0x5E, 0x18, 0x4D);
         jcc_back(a, 5, loop);
         E(a, 0xF4);
         for (int chunked = 0; chunked < 2; chunked++) {
             struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, x87int_setup, v);
             ck_assert_int_eq(run_both(p.a, p.b, chunked ? 5 : 0, "x87 run over integer"), CPU_EXIT_HLT);
-            if (v == 0) {
+            if (v == 0 || v == 3) {
                 ck_assert_uint_eq(p.a->cpu.eip, CODE + prog.n);
+                ck_assert_uint_eq((p.a->cpu.fpu.fsw & 0xFF), 0);   /* no flags: the results are exact */
             } else {
                 check_fault(p.a, EXC_PF, 0, CODE + fault_at);
                 ck_assert_uint_eq(p.a->cpu.regs[R_EBP], 5);
