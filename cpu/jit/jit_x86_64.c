@@ -1053,6 +1053,7 @@ static void emit_imul(struct em *e, int dst)
 }
 
 static void x87_flush(struct em *e, unsigned top, int32_t k);
+static int x87_in_run(const struct em *e, uint32_t k);
 
 static void emit_jcc(struct em *e, uint32_t k, int cc)
 {
@@ -1068,7 +1069,7 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
             b1(e, 0x84); b1(e, 0xC0);            /* test al, al */
             stay = jcc32(e, CC_E);
         }
-        if (k > e->x87_k0 && k < e->x87_end)   /* leaving an x87 run: FSW, FIP first */
+        if (x87_in_run(e, k))                  /* leaving an x87 run: FSW, FIP first */
             x87_flush(e, e->x87_top, e->x87_last);
         movi(e, RAX, target);
         jump_to_eax(e, k);
@@ -1414,11 +1415,22 @@ static void x87_flush(struct em *e, unsigned top, int32_t k)
 /* The ST_X87 stub added last is for the run's instruction being emitted:
  * TOP before it, and the x87 instruction before it (whose FIP the stub
  * stores first) */
-static void x87_mark_stub(struct em *e)
+static void x87_mark(struct em *e, struct stub *s)
 {
-    struct stub *s = &e->stubs[e->nstubs - 1];
     s->top = (uint8_t)e->x87_top;
     s->prev = e->x87_last;   /* (the instructions between may be integer ones) */
+}
+
+static void x87_mark_stub(struct em *e)
+{
+    x87_mark(e, &e->stubs[e->nstubs - 1]);
+}
+
+/* Instruction k lies inside the x87 run being emitted (between its first
+ * and last x87 instruction) */
+static int x87_in_run(const struct em *e, uint32_t k)
+{
+    return k > e->x87_k0 && k < e->x87_end;
 }
 
 /* A new ST_X87 stub for instruction k of the run, jumped to from at (or
@@ -2109,11 +2121,10 @@ static int emit_inline(struct em *e, uint32_t k)
         int from = e->nstubs;
         emit_ea(e, i);
         emit_load(e, k, i->seg, fm == FM_MOV_RM ? 4 : fm == FM_MOVZX_RM8 ? 1 : 2, TAIL_LOAD4, GREG(f.a));
-        if (k > e->x87_k0 && k < e->x87_end)   /* inside an x87 run: its slow path flushes it */
+        if (x87_in_run(e, k))                  /* inside an x87 run: its slow path flushes it */
             for (int st = from; st < e->nstubs; st++) {
                 e->stubs[st].in_run = 1;
-                e->stubs[st].top = (uint8_t)e->x87_top;
-                e->stubs[st].prev = e->x87_last;
+                x87_mark(e, &e->stubs[st]);
             }
         break;
     }
