@@ -5,8 +5,15 @@
  * end its block: the block goes on along the not-taken path and is left at
  * the jump when it is taken (a superblock: one block entry and exit fewer
  * per branch not taken; cpu/cpu.c run_block and the JIT leave when EIP is
- * not the next instruction's); an instruction that crosses a page (or is on MMIO) is decoded
- * afresh each time. Pages holding blocks are marked in physmem; a write to
+ * not the next instruction's). A JMP rel8/rel32 in 32-bit code whose
+ * target is on the same page does not end it either: decoding goes on at
+ * the target (insn.follow), so a jump back to a loop's or a dispatcher's
+ * head costs no block exit and entry, and a switch dispatcher reached by a
+ * JMP from each case gets an indirect jump of its own per case, which the
+ * host predicts better. `bytes` is then the extent from the block's start
+ * on (for the CS limit check; a JMP may go back before the start). An
+ * instruction that crosses a page (or is on MMIO) is decoded afresh each
+ * time. Pages holding blocks are marked in physmem; a write to
  * one calls block_code_write(), which kills that page's blocks. The jump
  * cache (cpu/block.h) finds a block from CS.base + EIP without the fetch TLB
  * or the hash; block_find fills it after each lookup or decode. */
@@ -186,6 +193,24 @@ static void protect_page(struct cpu *c, uint32_t phys)
         mmu_mark_code(&c->mmu, phys);
 }
 
+/* A JMP ending at src's position with displacement d may be followed
+ * within the block: its target is on the same page and not an instruction
+ * the block has already (a loop is not unrolled: it stays a block that
+ * chains to itself), and EIP does not wrap
+ * (then the block's CS limit check, EIP + bytes - 1 with bytes from the
+ * start on, covers every byte after the start, and those before it are
+ * below EIP). */
+static int jmp_stays(const struct page_src *src, uint32_t d, const uint16_t *offs, unsigned n)
+{
+    int64_t to = (int64_t)src->off + (int32_t)d, eip = (int64_t)src->eip + (int32_t)d;
+    if (to < 0 || to >= PM_PAGE_SIZE || eip < 0 || eip > 0xFFFFFFFFll)
+        return 0;
+    for (unsigned k = 0; k < n; k++)
+        if (offs[k] == to)
+            return 0;
+    return 1;
+}
+
 static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const uint8_t *page)
 {
     struct block_cache *bc = c->blocks;
@@ -203,17 +228,28 @@ static struct block *decode_block(struct cpu *c, uint32_t phys, int mode, const 
     for (int k = 0; k < 2; k++)
         bc->links[b - bc->blocks][k] = (struct block_link){ .key = (bc->kill_gen - 1) << 1, .block = BC_DEAD };
     struct page_src src = { page, phys & 0xFFF, c->eip, c->segs[S_CS].limit };
+    uint32_t off0 = src.off;
+    uint16_t offs[BLOCK_MAX];   /* page offsets of the instructions */
     while (b->n < BLOCK_MAX) {
         struct insn *i = &bc->insns[b->first + b->n];
         if (decode_insn(i, page_fetch, &src, mode) != DEC_OK)
             break;
-        b->n++;
+        offs[b->n++] = (uint16_t)src.off;
         src.off += i->len;
         src.eip += i->len;
-        b->bytes += i->len;
+        if ((int32_t)(src.off - off0) > (int32_t)b->bytes)
+            b->bytes = src.off - off0;   /* bytes from the start on (a JMP may go back before it) */
+        if (mode && insn_is_jmp_rel32(i) && b->n < BLOCK_MAX && jmp_stays(&src, i->imm, offs, b->n)) {
+            i->follow = 1;   /* go on at the target: one block less on the way */
+            src.off += i->imm;
+            src.eip += i->imm;
+            continue;
+        }
         if (((i->flags & OPF_END) && !(mode && insn_is_jcc(i))) || src.off >= PM_PAGE_SIZE)
             break;
     }
+    if (b->n && bc->insns[b->first + b->n - 1].follow)
+        bc->insns[b->first + b->n - 1].follow = 0;   /* nothing decoded at the target: the JMP ends the block */
     if (b->n == 0)
         return NULL;
     bc->nblocks++;
@@ -280,7 +316,7 @@ uint64_t block_icount_now(struct cpu *c)
     uint32_t mask = b->mode ? 0xFFFFFFFFu : 0xFFFFu, eip = bc->cur_eip;
     unsigned k = 0;
     while (k + 1u < b->n && eip != c->fault_eip) {   /* not found: the last one (a task switch moved fault_eip) */
-        eip = (eip + bc->insns[b->first + k].len) & mask;
+        eip = insn_next_in_block(&bc->insns[b->first + k], eip, mask);
         k++;
     }
     return c->icount + k;   /* icount is the count at the block's start until it ends */

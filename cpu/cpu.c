@@ -197,7 +197,8 @@ static void run_insn(struct cpu *c, const struct insn *i)
  * it (a superblock, cpu/block.c), can move EIP other than to the next one
  * (the decoder ends blocks at every other such instruction, REP string
  * operations included, which restart themselves), and the block is left
- * when EIP is not the next instruction's; blocks also end at instructions
+ * when EIP is not the next instruction's (a JMP the decoder followed has
+ * its target as the next one); blocks also end at instructions
  * that may change CS, so the EIP width holds.
  * icount is stored once at the end: nothing outside the CPU reads it while
  * cpu_run runs, and the few handlers that do (RDTSC, the TSC MSR) and the
@@ -381,10 +382,14 @@ static int32_t run_block(struct cpu *c, int32_t idx, uint32_t first, unsigned n,
         c->fault_esp = c->regs[R_ESP];
         c->eip = next;
         i->fn(c, i);
-        /* a taken Jcc inside the block (cpu/block.c) leaves it */
+        /* a taken Jcc inside the block (cpu/block.c) leaves it; a JMP
+         * the block follows goes on */
         if (bc->cur_dirty | c->exit_request | (c->eip != next)) {
-            i++;
-            break;
+            if (!i->follow || bc->cur_dirty || c->exit_request || c->eip != insn_next_in_block(i, eip, mask)) {
+                i++;
+                break;
+            }
+            next = c->eip;
         }
         eip = next;
     } while (++i < last);

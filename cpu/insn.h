@@ -81,6 +81,7 @@ struct insn {
     uint8_t cls;        /* enum insn_class */
     uint8_t flags;      /* F_* from the table */
     uint8_t nprefix;    /* prefix bytes */
+    uint8_t follow;     /* a JMP its decoded block goes on past, at the target (cpu/block.c) */
 };
 
 /* Decodes one instruction. fetch(ctx, n) returns byte n of the instruction
@@ -98,6 +99,17 @@ void insn_specialise(struct insn *i);
 static inline int insn_is_jcc(const struct insn *i)
 {
     return (i->opc >= 0x70 && i->opc <= 0x7F) || (i->opc >= 0x180 && i->opc <= 0x18F);
+}
+/* JMP rel8/rel32 with a 32-bit operand size (no truncation of the target). */
+static inline int insn_is_jmp_rel32(const struct insn *i)
+{
+    return (i->opc == 0xE9 || i->opc == 0xEB) && i->opsize == 4;
+}
+/* The EIP of the instruction after i (at eip) in its decoded block: the
+ * next one in memory, or a followed JMP's target. */
+static inline uint32_t insn_next_in_block(const struct insn *i, uint32_t eip, uint32_t mask)
+{
+    return (eip + i->len + (i->follow ? i->imm : 0u)) & mask;
 }
 /* Mnemonic of a decoded instruction ("ADD", "(bad)"). */
 const char *insn_name(const struct insn *i);

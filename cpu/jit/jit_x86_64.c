@@ -256,6 +256,13 @@ static void load_tlb_base(struct em *e)
 
 /* ---- instructions through their handlers ---- */
 
+/* EIP after instruction k, as its handler expects it (the next
+ * instruction's but after a followed JMP) */
+static uint32_t eip_after(const struct em *e, uint32_t k)
+{
+    return (e->eip[k] + e->insns[k].len) & (e->b->mode ? 0xFFFFFFFFu : 0xFFFFu);
+}
+
 static void set_fault_state(struct em *e, uint32_t k)
 {
     sti(e, CPU(fault_eip), e->eip[k]);
@@ -414,7 +421,7 @@ static void call_handler(struct em *e, uint32_t k)
 {
     const struct insn *i = &e->insns[k];
     set_fault_state(e, k);
-    sti(e, CPU(eip), e->eip[k + 1]);
+    sti(e, CPU(eip), eip_after(e, k));
     rr_op(e, 1, 0x8B, RDI, RBX);                 /* mov rdi, rbx */
     movi64(e, RSI, (uint64_t)(uintptr_t)i);
     call_abs(e, (const void *)i->fn);
@@ -876,6 +883,17 @@ static void jump_to_eax(struct em *e, uint32_t k)
 
 static void chain_exit(struct em *e, uint32_t k, int64_t target);
 
+/* A JMP inside the block (its target is the next instruction): only the
+ * CS limit check, #GP through the handler; the lazy flags stay. */
+static void emit_followed_jmp(struct em *e, uint32_t k)
+{
+    mem_op(e, 0, 0, 0x81, 7, RBX, -1, 0, SEG_F(S_CS, limit)); b4(e, e->eip[k + 1]);   /* cmp [cs.limit], target */
+    add_stub(e, ST_HANDLER, k, jcc32(e, CC_B), 0, 0);
+    if (e->nstubs)
+        e->stubs[e->nstubs - 1].leave = 1;   /* the handler raises #GP: it never comes back */
+    e->kind = e->kind_in;
+}
+
 /* al = guest condition cc (0/1), from the lazy flags: the host's own
  * flags after redoing a 32-bit CMP/SUB, logic op or ADD, or after loading
  * EFLAGS when nothing is pending; ZF/SF of any 32-bit result; else
@@ -1179,6 +1197,7 @@ static int flags_dead_after(struct em *e, uint32_t k)
         case FM_MOV_RR: case FM_MOV_RI: case FM_LEA: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
         case FM_MOV_R8I: case FM_MOV_R8R:
         case FM_ROT:   /* reads no flags; sets CF and OF only, so a later full set decides */
+        case FM_JMP:   /* inside the block only when the block follows it */
             break;
         default:
             return 0;
@@ -2589,7 +2608,7 @@ static void emit_stub(struct em *e, struct stub *s)
         break;
     case ST_HANDLER:
         set_fault_state(e, k);
-        sti(e, CPU(eip), e->eip[k + 1]);
+        sti(e, CPU(eip), eip_after(e, k));
         rr_op(e, 1, 0x8B, RDI, RBX);
         movi64(e, RSI, (uint64_t)(uintptr_t)&e->insns[k]);
         call_abs(e, (const void *)e->insns[k].fn);
@@ -2837,7 +2856,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     uint32_t mask = b->mode ? 0xFFFFFFFFu : 0xFFFFu;
     e->eip[0] = eip0;
     for (uint32_t k = 0; k < b->n; k++)
-        e->eip[k + 1] = (e->eip[k] + insns[k].len) & mask;
+        e->eip[k + 1] = insn_next_in_block(&insns[k], e->eip[k], mask);
     prologue(e);
     uint8_t *entry = e->p;
     block_entry(e, idx, eip0);
@@ -2858,6 +2877,10 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
             struct form_args nf = { 0, 0, 0, 1, 0, 0 };
             enum form nfm = pick_form(&insns[k + 1], &nf);
             e->want_host = nfm == FM_JCC || nfm == FM_CMOV_RR || nfm == FM_SETCC_R;
+        }
+        if (insns[k].follow) {   /* a JMP the block goes on past (cpu/block.c) */
+            emit_followed_jmp(e, k);
+            continue;
         }
         r = emit_inline(e, k);
         if (!r) {

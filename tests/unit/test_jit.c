@@ -537,12 +537,28 @@ static void chunk(struct gen *g)
         call_to(g->a, g->sub_at[rnd(g, 2)]);
 }
 
-/* A chunk, and sometimes a Jcc (any condition) or JMP over the next one. */
+/* A chunk, and sometimes a Jcc (any condition) or JMP over the next one,
+ * or two chunks laid out in the other order and joined by JMPs (one of
+ * them backwards: blocks follow JMPs on the same page, cpu/block.c). */
 static void chunk_and_branch(struct gen *g)
 {
     struct as *a = g->a;
     chunk(g);
     unsigned k = rnd(g, 10);
+    if (k == 4) {   /* jmp L2; L1: chunk; jmp L3; L2: chunk; jmp L1; L3: */
+        E(a, 0xE9);
+        e32(a, 0);
+        uint32_t to_l2 = a->n, l1 = a->n;
+        chunk(g);
+        E(a, 0xE9);
+        e32(a, 0);
+        uint32_t to_l3 = a->n;
+        here(a, to_l2);
+        chunk(g);
+        jmp_back(a, l1);
+        here(a, to_l3);
+        return;
+    }
     if (k >= 4)
         return;
     int cc = (int)rnd(g, 16);
@@ -1669,11 +1685,11 @@ START_TEST(test_superblock)
     e32(a, 10000);
     jmp_back(a, c);
     uint32_t want = 0;
-    uint64_t blocks = 2;   /* jmp main; main */
+    uint64_t blocks = 0;   /* jmp main; main: JMPs the first block follows, on into L's first pass */
     for (uint32_t r = 40; r >= 1; r--) {
         if (r == 5) {
             want += 10000;
-            blocks += 3;    /* L (left at JE), OUT, C */
+            blocks += 2;    /* L (left at JE), OUT (its JMP followed on into C) */
         } else {
             want += 1 + ((r & 3) == 2 ? 100 : 0);
             blocks += (r & 3) == 2 ? 1 : 2;   /* L whole, or L left at JNE and C */
