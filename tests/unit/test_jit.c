@@ -1714,6 +1714,64 @@ START_TEST(test_superblock)
 }
 END_TEST
 
+static void fj_setup(struct machine *m, int v)
+{
+    (void)v;
+    m->cpu.regs[R_ECX] = m->cpu.regs[R_EDX] = m->cpu.regs[R_EDI] = 0;
+    m->cpu.regs[R_ESI] = 0x22000;
+    unmap_page(m, 0x22000);
+}
+
+/* mov ebp, 40; jmp L; L: dec ebp; jz F; jmp A; B: inc ecx; jmp L;
+ *   A: inc edx; jmp B; F: jmp G; hlt; G: add eax, 1; mov eax, [esi];
+ *   inc edi; hlt.
+ * The blocks follow the JMPs (cpu/block.c): L's block is dec, jz, jmp A,
+ * inc edx, jmp B, inc ecx, jmp L (it has L: there it ends), F's is jmp G,
+ * add, mov, inc, hlt. The MOV faults (#PF) after L's block ran 39 times
+ * whole (compiled by then) and once to JZ: the instructions retired before
+ * it, and the EIP of the fault, come out of a block's followed JMPs. */
+START_TEST(test_followed_jmp_fault)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 40, 0, 0, 0);
+    E(a, 0xEB, 0);                          /* jmp L (the next instruction) */
+    uint32_t l = a->n;
+    E(a, 0x4D);
+    uint32_t to_f = jcc_fwd(a, 4);          /* jz F */
+    E(a, 0xE9); e32(a, 0);
+    uint32_t to_a = a->n;
+    uint32_t b = a->n;
+    E(a, 0x41);
+    jmp_back(a, l);
+    here(a, to_a);
+    E(a, 0x42);
+    jmp_back(a, b);
+    here(a, to_f);
+    E(a, 0xEB, 1);                          /* jmp G, over the HLT */
+    E(a, 0xF4);
+    E(a, 0x83, 0xC0, 0x01);
+    uint32_t mov_at = a->n;
+    E(a, 0x8B, 0x06, 0x47, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, fj_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "followed jmp"), CPU_EXIT_HLT);
+        check_fault(p.a, EXC_PF, 0, CODE + mov_at);
+        ck_assert_uint_eq(p.a->cpu.regs[R_ECX], 39);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EDX], 39);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EDI], 0);
+        /* mov, jmp; 39 rounds of 7; dec, jz; jmp G, add; the fault (it
+         * counts, cpu/cpu.c); the handler's HLT */
+        ck_assert_uint_eq(p.a->cpu.icount, 2 + 39 * 7 + 2 + 2 + 1 + 1);
+        if (!chunked) {   /* the first (round 1), L's, F's, the handler */
+            ck_assert_uint_eq(p.a->cpu.blocks_run, 1 + 38 + 1 + 1 + 1);
+            ck_assert_uint_eq(p.b->cpu.blocks_run, 1 + 38 + 1 + 1 + 1);
+        }
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* ---- code on global pages across CR3 loads ---- */
 
 #define CALLEE 0x40000u   /* linear page of the called code: phys 0x40000 (EAX = 1) or 0x41000 (EAX = 2) */
@@ -2130,6 +2188,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_global_code);
     tcase_add_test(tc, test_indirect);
     tcase_add_loop_test(tc, test_superblock, 0, 3);
+    tcase_add_test(tc, test_followed_jmp_fault);
     tcase_add_test(tc, test_x87_run_over_integer);
     tcase_add_test(tc, test_segment_base_change);
     tcase_add_loop_test(tc, test_real_v86, 0, 2);
