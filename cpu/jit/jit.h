@@ -89,8 +89,10 @@ void jit_reset(struct jit *j);         /* forget all code */
  * tests, which make it empty itself often. */
 void jit_set_capacity(struct jit *j, size_t bytes);
 /* The entry for eip in the table compiled code looks successors up in
- * when an exit's own slot does not match (returns, indirect jumps);
- * the execution loop fills it like a slot. NULL without a JIT. */
+ * (returns, indirect jumps: first, in line; then the exit's own slot);
+ * the execution loop fills it like a slot. NULL without a JIT. Entry
+ * (eip ^ eip >> 12) & (JIT_TABLE - 1). */
+#define JIT_TABLE 4096u
 struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip);
 /* Statistics for --stats. */
 uint64_t jit_blocks_compiled(const struct jit *j);

@@ -21,7 +21,6 @@
 #define JIT_BLOCK_MAX 32768u     /* bytes one block may need (BLOCK_MAX insns) */
 #define MAX_STUBS (BLOCK_MAX * 8)
 #define JIT_SLOTS (1u << 17)     /* chain slots (two or so per block) */
-#define JIT_TABLE 4096u          /* successor table by EIP (power of two) */
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entry layout the code relies on");
 
@@ -70,6 +69,7 @@ struct em {
     uint8_t *epilogue;
     uint8_t *count_exit;           /* eax = instructions retired: icount, then the epilogue */
     uint8_t *chain_check;          /* the shared routine of chain exits */
+    struct jit_slot *table;        /* the successor table (JIT_TABLE entries) */
     struct jit_slot *slots;        /* the pool, and how much of it is used */
     size_t nslots;
     uint8_t *exit_patch[BLOCK_MAX * 8]; /* jumps to count_exit */
@@ -2697,6 +2697,19 @@ static uint8_t *slot_gen_miss(struct em *e)
     return miss;
 }
 
+/* rdx = the successor table's entry for the EIP in ecx (jit_table_slot);
+ * clobbers r9. */
+static void table_entry(struct em *e, struct jit_slot *table)
+{
+    rr_op(e, 0, 0x8B, RDX, RCX);
+    rr_op(e, 0, 0xC1, 5, RDX); b1(e, 12);                            /* shr edx, 12 */
+    rr_op(e, 0, 0x33, RDX, RCX);                                     /* xor edx, ecx */
+    rr_op(e, 0, 0x81, 4, RDX); b4(e, JIT_TABLE - 1);
+    rr_op(e, 0, 0x69, RDX, RDX); b4(e, (uint32_t)sizeof(struct jit_slot));   /* imul edx, edx, size */
+    movi64(e, R9, (uint64_t)(uintptr_t)table);
+    rr_op(e, 1, 0x03, RDX, R9);                                      /* add rdx, r9 */
+}
+
 /* The shared part of a chain exit, called with eax = instructions retired
  * in the block and rdx = the exit's slot. Sets icount; returns eax = 0 when
  * the slot's code may run next (rdx kept), else eax = 1 and rdx = the slot
@@ -2726,13 +2739,7 @@ static void emit_chain_check(struct em *e, struct jit_slot *table)
     patch(e, try1, e->p);
     patch(e, try2, e->p);
     rr_op(e, 1, 0x8B, R8, RDX);                                      /* r8 = the exit's slot */
-    rr_op(e, 0, 0x8B, RDX, RCX);
-    rr_op(e, 0, 0xC1, 5, RDX); b1(e, 12);                            /* shr edx, 12 */
-    rr_op(e, 0, 0x33, RDX, RCX);                                     /* xor edx, ecx */
-    rr_op(e, 0, 0x81, 4, RDX); b4(e, JIT_TABLE - 1);
-    rr_op(e, 0, 0x69, RDX, RDX); b4(e, (uint32_t)sizeof(struct jit_slot));   /* imul edx, edx, size */
-    movi64(e, R9, (uint64_t)(uintptr_t)table);
-    rr_op(e, 1, 0x03, RDX, R9);                                      /* add rdx, r9 */
+    table_entry(e, table);
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     uint8_t *fill1 = jcc32(e, CC_NE);
     uint8_t *fill2 = slot_gen_miss(e);
@@ -2799,6 +2806,32 @@ void jit_patch_direct(struct jit_slot *sl)
     memcpy(at + 45, &rel, 4);
 }
 
+/* An exit without a fixed target (an indirect JMP or CALL, RET): the
+ * successor table's entry for EIP in line, each site with its own host
+ * branches (a dispatcher's exit is predicted by its own history) and no
+ * call; the jumps in slow[4] go to the shared chain check, which tries the
+ * exit's own slot too. k + 1 instructions retired. */
+static void indirect_probe(struct em *e, uint32_t k, uint8_t **slow)
+{
+    ld(e, RCX, CPU(eip));
+    table_entry(e, e->table);
+    mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
+    slow[0] = jcc32(e, CC_NE);
+    ld(e, RSI, CPU(jit_gen));
+    slow[1] = slot_gen_miss(e);
+    mem_op(e, 0, 0, 0x80, 7, RBX, -1, 0, CPU(jit_attn)); b1(e, 0);   /* cmp byte [attn], 0 */
+    slow[2] = jcc32(e, CC_NE);
+    mem_op(e, 1, 0, 0x8B, RAX, RBX, -1, 0, CPU(icount));
+    rr_op(e, 1, 0x81, 0, RAX); b4(e, k + 1);                          /* add rax, k + 1 */
+    mem_op(e, 0, 0, 0x8B, RCX, RDX, -1, 0, SLOT(n));                 /* ecx = n (zero-extended) */
+    rr_op(e, 1, 0x03, RCX, RAX);
+    mem_op(e, 1, 0, 0x3B, RCX, RBX, -1, 0, CPU(jit_end));            /* the budget */
+    slow[3] = jcc32(e, CC_A);
+    mem_op(e, 1, 0, 0x89, RAX, RBX, -1, 0, CPU(icount));
+    mem_op(e, 1, 0, 0xFF, 0, RBX, -1, 0, CPU(block_hits));           /* inc qword */
+    mem_op(e, 0, 0, 0xFF, 4, RDX, -1, 0, SLOT(code));                /* jmp [rdx + code] */
+}
+
 /* A block exit that may go straight on to the next compiled block: k + 1
  * instructions retired, EIP already set; target: the EIP it goes to when
  * fixed, else -1. */
@@ -2815,6 +2848,11 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target)
         sl->direct = direct_exit(e, k, slow);
         sl->direct_eip = (uint32_t)target;
         for (int x = 0; x < 3; x++)
+            patch(e, slow[x], e->p);
+    } else {
+        uint8_t *slow[4];
+        indirect_probe(e, k, slow);
+        for (int x = 0; x < 4; x++)
             patch(e, slow[x], e->p);
     }
     movi(e, RAX, k + 1);
@@ -2852,6 +2890,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     e->nraw = 0;
     e->chain_check = j->chain_check;
     e->slots = j->slots;
+    e->table = j->table;
     e->nslots = j->nslots;
     uint32_t mask = b->mode ? 0xFFFFFFFFu : 0xFFFFu;
     e->eip[0] = eip0;

@@ -1276,7 +1276,8 @@ struct smc_case {
     const char *name;
     uint8_t write[4];
     int wlen;
-    int target;    /* 0: add's imm (later, same block), 1: and's imm (earlier), 2: sub's imm */
+    int target;    /* 0: add's imm (later, same block), 1: and's imm (earlier), 2: sub's imm,
+                      3: the imm of the ADD a RET returns to (its successor table entry goes stale) */
     int shift;     /* byte offset within the target */
 };
 
@@ -1290,10 +1291,11 @@ static const struct smc_case smc_cases[] = {
     { "byte store, earlier insn", { 0x88, 0x1F }, 2, 1, 0 },
     { "byte store, other block", { 0x88, 0x1F }, 2, 2, 0 },
     { "dword store, other block", { 0x89, 0x1F }, 2, 2, 0 },
+    { "byte store, after a return", { 0x88, 0x1F }, 2, 3, 0 },
 };
 
 struct smc_layout {
-    uint32_t add_imm, and_imm, sub_imm;
+    uint32_t add_imm, and_imm, sub_imm, ret_imm;
 };
 
 static struct smc_layout smc_prog(struct as *a, const struct smc_case *sc)
@@ -1314,10 +1316,15 @@ static struct smc_layout smc_prog(struct as *a, const struct smc_case *sc)
     e32(a, 0x11111111);
     E(a, 0x43);
     uint32_t call = 0;
-    if (sc->target == 2) {
+    if (sc->target >= 2) {
         E(a, 0xE8);
         e32(a, 0);
         call = a->n;
+    }
+    if (sc->target == 3) {
+        E(a, 0x05);
+        l.ret_imm = a->n;
+        e32(a, 0x02020202);
     }
     E(a, 0x01, 0xC6, 0x4D);
     jcc_back(a, 5, loop);
@@ -1325,9 +1332,11 @@ static struct smc_layout smc_prog(struct as *a, const struct smc_case *sc)
     if (call) {
         uint32_t rel = a->n - call;
         memcpy(a->b + call - 4, &rel, 4);
-        E(a, 0x05);
-        l.sub_imm = a->n;
-        e32(a, 0x01010101);
+        if (sc->target == 2) {
+            E(a, 0x05);
+            l.sub_imm = a->n;
+            e32(a, 0x01010101);
+        }
         E(a, 0xC3);
     }
     return l;
@@ -1338,7 +1347,8 @@ static void smc_setup(struct machine *m, int k)
     static struct as a;
     struct smc_layout l = smc_prog(&a, &smc_cases[k]);
     uint32_t t = smc_cases[k].target;
-    m->cpu.regs[R_EDX] = CODE + (t == 0 ? l.add_imm : t == 1 ? l.and_imm : l.sub_imm) + (uint32_t)smc_cases[k].shift;
+    m->cpu.regs[R_EDX] = CODE + (t == 0 ? l.add_imm : t == 1 ? l.and_imm : t == 2 ? l.sub_imm : l.ret_imm) +
+                         (uint32_t)smc_cases[k].shift;
     m->cpu.regs[R_EBX] = 0x40302010;
 }
 
@@ -1626,6 +1636,60 @@ START_TEST(test_indirect)
             }
             pair_free(p);
         }
+    }
+}
+END_TEST
+
+/* Two return addresses whose successor table entries are the same one
+ * (jit_table_slot: (eip ^ eip >> 12) & (JIT_TABLE - 1)), T1 = CODE + 0x100
+ * and T2 = CODE + 0x1101, each returned to by a RET of its own:
+ *   mov ebp, 40; L: jmp C1; C1 (at 0xFB): call S1; T1: add eax, 1;
+ *   jmp C2; C2 (at 0x10FC): call S2; T2: add ebx, 3; dec ebp; jnz L; hlt;
+ *   S1 (0x200): add ecx, 5; ret; S2 (0x1200): add edx, 7; ret.
+ * An exit that takes the table's entry must find its own EIP in it. */
+static void at_offset(struct as *a, uint32_t off)
+{
+    ck_assert_uint_le(a->n, off);
+    while (a->n < off)
+        E(a, 0xF4);
+}
+
+START_TEST(test_indirect_collision)
+{
+    uint32_t t1 = CODE + 0x100, t2 = CODE + 0x1101;
+    ck_assert_uint_eq((t1 ^ t1 >> 12) & (JIT_TABLE - 1), (t2 ^ t2 >> 12) & (JIT_TABLE - 1));
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 40, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0xE9); e32(a, 0xFB - (a->n + 4));
+    at_offset(a, 0xFB);
+    E(a, 0xE8); e32(a, 0x200 - (a->n + 4));
+    ck_assert_uint_eq(a->n, 0x100);
+    E(a, 0x83, 0xC0, 0x01);
+    E(a, 0xE9); e32(a, 0x10FC - (a->n + 4));
+    at_offset(a, 0x200);
+    E(a, 0x83, 0xC1, 0x05, 0xC3);
+    at_offset(a, 0x10FC);
+    E(a, 0xE8); e32(a, 0x1200 - (a->n + 4));
+    ck_assert_uint_eq(a->n, 0x1101);
+    E(a, 0x83, 0xC3, 0x03, 0x4D);
+    jcc_back(a, 5, loop);
+    uint32_t hlt = a->n;
+    E(a, 0xF4);
+    at_offset(a, 0x1200);
+    E(a, 0x83, 0xC2, 0x07, 0xC3);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, NULL, 0);
+        for (int r = R_EAX; r <= R_EDX; r++)
+            p.a->cpu.regs[r] = p.b->cpu.regs[r] = 0;
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 11 : 0, "indirect collision"), CPU_EXIT_HLT);
+        ck_assert_uint_eq(p.a->cpu.eip, CODE + hlt + 1);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EAX], 40);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EBX], 120);
+        ck_assert_uint_eq(p.a->cpu.regs[R_ECX], 200);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EDX], 280);
+        pair_free(p);
     }
 }
 END_TEST
@@ -2187,6 +2251,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_cr3_invlpg);
     tcase_add_test(tc, test_global_code);
     tcase_add_test(tc, test_indirect);
+    tcase_add_test(tc, test_indirect_collision);
     tcase_add_loop_test(tc, test_superblock, 0, 3);
     tcase_add_test(tc, test_followed_jmp_fault);
     tcase_add_test(tc, test_x87_run_over_integer);
