@@ -632,7 +632,7 @@ enum form {
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET, FM_JMP_EV, FM_CALL_EV, FM_ROT,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
-    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
+    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_SHIFT_M, FM_SHIFT_CL_M, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
     FM_MOV_M8I, FM_MOV_R8I, FM_MOV_R8R
 };
 
@@ -784,11 +784,11 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
     case 0x1B6: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM8 : FM_MOVZX_RR8;
     case 0x1B7: f->a = i->reg; f->b = i->rm; return mem ? FM_MOVZX_RM16 : FM_MOVZX_RR16;
     case 0xD3:
-        if (mem || i->reg < 4)
+        if (i->reg < 4)
             return FM_NONE;
         f->a = i->rm;
         f->op = i->reg;
-        return FM_SHIFT_CL;
+        return mem ? FM_SHIFT_CL_M : FM_SHIFT_CL;
     case 0xC1: case 0xD1:
         if (!mem && i->reg <= 1) {   /* ROL/ROR: only where the flags are dead (emit_inline) */
             f->a = i->rm;
@@ -796,12 +796,12 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
             f->imm = i->opc == 0xD1 ? 1 : i->imm & 0x1F;
             return FM_ROT;
         }
-        if (mem || i->reg < 4 || i->reg == 6)
+        if (i->reg < 4 || i->reg == 6)
             return FM_NONE;
         f->a = i->rm;
         f->op = i->reg;
         f->imm = i->opc == 0xD1 ? 1 : i->imm & 0x1F;
-        return FM_SHIFT;
+        return mem ? FM_SHIFT_M : FM_SHIFT;
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F:
         f->a = i->opc & 7;
@@ -1129,6 +1129,53 @@ static void emit_shift(struct em *e, const struct form_args *f)
     e->kind = e->flags_dead ? -1 : (int)((uint32_t)kinds[f->op] | 2u << 4);
 }
 
+
+/* SHL/SHR/SAR dword [ea] by an immediate or (by_cl) by CL & 31, as
+ * op_shift does it: the operand is read; a count of 0 writes nothing and
+ * leaves the flags; else the result is written and the lazy flags are
+ * those of the register forms. */
+static void emit_shift_mem(struct em *e, uint32_t k, const struct form_args *f, int by_cl)
+{
+    static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };
+    const struct insn *i = &e->insns[k];
+    unsigned hop = f->op == 6 ? 4 : (unsigned)f->op;   /* SAL is SHL */
+    emit_ea(e, i);
+    emit_read(e, k, i->seg, 4);
+    uint8_t *skip = NULL;
+    if (by_cl) {
+        ld(e, RCX, GREG(R_ECX));
+        rr_op(e, 0, 0x83, 4, RCX); b1(e, 0x1F);          /* and ecx, 31 */
+        skip = jcc32(e, CC_E);
+    }
+    if (by_cl || f->imm) {
+        rr_op(e, 0, 0x8B, RBP, RAX);                     /* ebp = a, kept over the write */
+        for (int pass = 0; pass < 2; pass++) {           /* the result to write; then again, for the flags */
+            int r = pass ? RAX : RDI;
+            rr_op(e, 0, 0x8B, r, RBP);
+            if (by_cl) {
+                if (pass) {                              /* ecx, lost in a slow write */
+                    ld(e, RCX, GREG(R_ECX));
+                    rr_op(e, 0, 0x83, 4, RCX); b1(e, 0x1F);
+                }
+                rr_op(e, 0, 0xD3, hop, r);               /* shl/shr/sar r, cl */
+            } else {
+                rr_op(e, 0, 0xC1, hop, r); b1(e, f->imm);
+            }
+            if (!pass)
+                emit_write(e, k, i->seg, 4);
+        }
+        st(e, CPU(lf_op1), RBP);
+        st(e, CPU(lf_res), RAX);
+        if (by_cl)
+            st(e, CPU(lf_op2), RCX);
+        else
+            sti(e, CPU(lf_op2), f->imm);
+        sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
+    }
+    if (skip)
+        patch(e, skip, e->p);
+    emit_mem_done(e, k);
+}
 
 /* INC/DEC flags after the operation: the result in guest register field
  * reg, or (reg < 0) a in ebp; CF folded first. */
@@ -2405,6 +2452,9 @@ static int emit_inline(struct em *e, uint32_t k)
             movi(e, RCX, f.imm);
         alu8_compute(e, f.op);
         emit_mem_done(e, k);
+        break;
+    case FM_SHIFT_M: case FM_SHIFT_CL_M:
+        emit_shift_mem(e, k, &f, fm == FM_SHIFT_CL_M);
         break;
     case FM_SHIFT_CL: {   /* count CL & 31; 0 changes nothing */
         static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };

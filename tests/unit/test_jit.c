@@ -411,7 +411,11 @@ static void chunk_inline(struct gen *g)
              default: E(a, 0xFF, (uint8_t)(0xC0 | rnd(g, 2) << 3 | w)); break;
              } break;
     case 21: { static const uint8_t sh[3] = { 4, 5, 7 };
-               if (rnd(g, 4)) E(a, 0xC1, (uint8_t)(0xC0 | sh[rnd(g, 3)] << 3 | w), (uint8_t)rnd(g, 33));
+               unsigned m = rnd(g, 8);   /* shifts of a dword in memory too: by n, 1 or CL (SAL as well) */
+               if (m == 0) { OPM(g, sh[rnd(g, 3)], 1, 0xC1); E(a, (uint8_t)rnd(g, 33)); }
+               else if (m == 1) OPM(g, sh[rnd(g, 3)], 1, 0xD1);
+               else if (m == 2) OPM(g, 4 + (int)rnd(g, 4), 1, 0xD3);
+               else if (rnd(g, 4)) E(a, 0xC1, (uint8_t)(0xC0 | sh[rnd(g, 3)] << 3 | w), (uint8_t)rnd(g, 33));
                else E(a, 0xD1, (uint8_t)(0xC0 | sh[rnd(g, 3)] << 3 | w));
                break; }
     case 22: /* PUSH; something; POP */
@@ -1694,6 +1698,51 @@ START_TEST(test_indirect_collision)
 }
 END_TEST
 
+static void shm_setup(struct machine *m, int v)
+{
+    (void)v;
+    struct cpu *c = &m->cpu;
+    c->regs[R_EAX] = c->regs[R_EBX] = 0;
+    c->regs[R_EDI] = DATA + 0xFFE;
+    phys_write(&m->pm, DATA + 0xFFE, 0x9E3779B9, 4);
+}
+
+/* Shifts of a dword in memory, in line (FM_SHIFT_M, FM_SHIFT_CL_M), whose
+ * operand crosses a page, so that every read and write is a slow one
+ * (a call, which loses ecx):
+ *   mov ebp, 40; L: mov ecx, ebp; shl dword [edi], cl; adc eax, 0;
+ *   sar dword [edi], 3; adc ebx, 0; xor dword [edi], ebp; dec ebp; jnz L; hlt */
+START_TEST(test_shift_mem_slow)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 40, 0, 0, 0);
+    uint32_t loop = a->n;
+    E(a, 0x89, 0xE9, 0xD3, 0x27, 0x83, 0xD0, 0x00);
+    E(a, 0xC1, 0x3F, 0x03, 0x83, 0xD3, 0x00, 0x31, 0x2F, 0x4D);
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, CODE, shm_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 13 : 0, "shift mem slow"), CPU_EXIT_HLT);
+        uint32_t v = 0x9E3779B9, cf_shl = 0, cf_sar = 0;
+        for (uint32_t r = 40; r >= 1; r--) {   /* what the guest computes */
+            uint32_t n = r & 31;
+            if (n) {   /* (a count of 0 leaves CF as XOR left it: 0) */
+                cf_shl += (v >> (32 - n)) & 1;
+                v <<= n;
+            }
+            cf_sar += (v >> 2) & 1;
+            v = (uint32_t)((int32_t)v >> 3) ^ r;
+        }
+        ck_assert_uint_eq(phys_read(&p.a->pm, DATA + 0xFFE, 4), v);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EAX], cf_shl);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EBX], cf_sar);
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* ---- superblocks: a Jcc inside a block (cpu/block.c) ---- */
 
 static uint32_t sb_out;   /* offset of OUT in the program below */
@@ -2252,6 +2301,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_global_code);
     tcase_add_test(tc, test_indirect);
     tcase_add_test(tc, test_indirect_collision);
+    tcase_add_test(tc, test_shift_mem_slow);
     tcase_add_loop_test(tc, test_superblock, 0, 3);
     tcase_add_test(tc, test_followed_jmp_fault);
     tcase_add_test(tc, test_x87_run_over_integer);
