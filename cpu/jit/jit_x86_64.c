@@ -1032,14 +1032,31 @@ static void emit_cf_to(struct em *e, int dst)
     };
     uint8_t *done[5];
     int nd = 0;
-    ld(e, RAX, CPU(lf_op));
+    /* the kind known here (stored earlier in the block): just its case */
+    int only = -1;
+    for (int k = 0; k < 4; k++)
+        if (e->kind_in == (int)(k32[k].kind | 2u << 4))
+            only = k;
+    if (e->kind_in == (int)(LF_LOGIC | 2u << 4)) {
+        rr_op(e, 0, 0x33, dst, dst);                         /* CF = 0 */
+        return;
+    }
+    if (only < 0)
+        ld(e, RAX, CPU(lf_op));
     for (unsigned k = 0; k < 4; k++) {
-        b1(e, 0x3D); b4(e, k32[k].kind | 2u << 4);          /* cmp eax, kind */
-        uint8_t *next = jcc32(e, CC_NE);
+        if (only >= 0 && k != (unsigned)only)
+            continue;
+        uint8_t *next = NULL;
+        if (only < 0) {
+            b1(e, 0x3D); b4(e, k32[k].kind | 2u << 4);      /* cmp eax, kind */
+            next = jcc32(e, CC_NE);
+        }
         ld(e, RCX, k32[k].a);
         mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, k32[k].b);    /* cmp ecx, [b] */
         b1(e, 0x0F); b1(e, 0x90 + (unsigned)k32[k].cc); b1(e, 0xC1);   /* setcc cl */
         rr_op(e, 0, 0xB60F, dst, RCX);                       /* movzx dst, cl */
+        if (only >= 0)
+            return;
         done[nd++] = jmp32(e);
         patch(e, next, e->p);
     }
@@ -1188,13 +1205,16 @@ static void emit_incdec_flags(struct em *e, int dec, int32_t reg)
         mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* CF = 0 */
         goto fold_done;
     }
-    ld(e, RAX, CPU(lf_op));
-    rr_op(e, 0, 0x83, 4, RAX); b1(e, 0xF);               /* and eax, 15 */
-    uint8_t *s1 = jcc32(e, CC_E);
-    rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_INC);            /* cmp eax, LF_INC */
-    uint8_t *s2 = jcc32(e, CC_E);
-    rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_DEC);
-    uint8_t *s3 = jcc32(e, CC_E);
+    uint8_t *s1 = NULL, *s2 = NULL, *s3 = NULL;
+    if (known == 16) {   /* unknown here: none pending, or INC/DEC, leave CF as it is */
+        ld(e, RAX, CPU(lf_op));
+        rr_op(e, 0, 0x83, 4, RAX); b1(e, 0xF);           /* and eax, 15 */
+        s1 = jcc32(e, CC_E);
+        rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_INC);        /* cmp eax, LF_INC */
+        s2 = jcc32(e, CC_E);
+        rr_op(e, 0, 0x83, 7, RAX); b1(e, LF_DEC);
+        s3 = jcc32(e, CC_E);
+    }
     emit_cf_to(e, R15);   /* r15 (the address) is free by now */
     mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* and [eflags], ~CF */
     mem_op(e, 0, 0, 0x09, R15, RBX, -1, 0, CPU(eflags));     /* or [eflags], r15d */
