@@ -95,6 +95,7 @@ struct em {
     int32_t x87_last;              /* the run's x87 instruction emitted last (-1: none yet) */
     int x87_run_stub;
     int nraw;
+    int eip_in_eax;                /* the instruction ended storing EIP from eax (eax still holds it) */
 };
 
 static void b1(struct em *e, unsigned v)
@@ -879,6 +880,7 @@ static void jump_to_eax(struct em *e, uint32_t k)
     mem_op(e, 0, 0, 0x3B, RAX, RBX, -1, 0, SEG_F(S_CS, limit));   /* cmp eax, [cs.limit] */
     add_stub(e, ST_HANDLER, k, jcc32(e, CC_A), 0, 0);
     st(e, CPU(eip), RAX);
+    e->eip_in_eax = 1;
 }
 
 static void chain_exit(struct em *e, uint32_t k, int64_t target);
@@ -2548,8 +2550,9 @@ static int emit_inline(struct em *e, uint32_t k)
         mem_op(e, 0, 0, 0x8D, RCX, R15, -1, 0, 4);
         st(e, GREG(R_ESP), RCX);
         st(e, CPU(eip), RAX);
-        emit_mem_done(e, k);
+        emit_mem_done(e, k);                         /* (nothing: a RET is the block's last) */
         rejoin_here(e, from);
+        e->eip_in_eax = 1;
         break;
     }
     case FM_JMP_EV: {   /* JMP r/m32: an indirect exit (no fixed target) */
@@ -2573,6 +2576,7 @@ static int emit_inline(struct em *e, uint32_t k)
         st(e, GREG(R_ESP), R15);
         st(e, CPU(eip), RAX);
         rejoin_here(e, from);
+        e->eip_in_eax = 1;
         break;
     }
     default:
@@ -2775,9 +2779,10 @@ static void table_entry(struct em *e, struct jit_slot *table)
     rr_op(e, 0, 0xC1, 5, RDX); b1(e, 12);                            /* shr edx, 12 */
     rr_op(e, 0, 0x33, RDX, RCX);                                     /* xor edx, ecx */
     rr_op(e, 0, 0x81, 4, RDX); b4(e, JIT_TABLE - 1);
-    rr_op(e, 0, 0x69, RDX, RDX); b4(e, (uint32_t)sizeof(struct jit_slot));   /* imul edx, edx, size */
+    _Static_assert(sizeof(struct jit_slot) == 40, "the index below scales by 5 * 8");
+    mem_op(e, 0, 0, 0x8D, RDX, RDX, RDX, 2, 0);                     /* lea edx, [rdx + rdx * 4] */
     movi64(e, R9, (uint64_t)(uintptr_t)table);
-    rr_op(e, 1, 0x03, RDX, R9);                                      /* add rdx, r9 */
+    mem_op(e, 1, 0, 0x8D, RDX, R9, RDX, 3, 0);                      /* lea rdx, [r9 + rdx * 8] */
 }
 
 /* The shared part of a chain exit, called with eax = instructions retired
@@ -2883,7 +2888,10 @@ void jit_patch_direct(struct jit_slot *sl)
  * exit's own slot too. k + 1 instructions retired. */
 static void indirect_probe(struct em *e, uint32_t k, uint8_t **slow)
 {
-    ld(e, RCX, CPU(eip));
+    if (e->eip_in_eax)
+        rr_op(e, 0, 0x8B, RCX, RAX);                                 /* (no reload through memory) */
+    else
+        ld(e, RCX, CPU(eip));
     table_entry(e, e->table);
     mem_op(e, 0, 0, 0x3B, RCX, RDX, -1, 0, SLOT(eip));
     slow[0] = jcc32(e, CC_NE);
@@ -2977,6 +2985,7 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     e->x87_top_ok = 1;
     e->x87_end = 0;
     for (uint32_t k = 0; k < b->n; k++) {
+        e->eip_in_eax = 0;
         e->kind_in = e->kind;
         e->host_in = e->host;
         e->kind = -1;
