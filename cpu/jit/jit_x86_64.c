@@ -633,7 +633,7 @@ enum form {
     FM_ALU_RR, FM_ALU_RI, FM_ALU_RM, FM_ALU_MR, FM_ALU_MI, FM_INCDEC, FM_SHIFT,
     FM_PUSH, FM_POP, FM_JCC, FM_JMP, FM_CALL, FM_RET, FM_JMP_EV, FM_CALL_EV, FM_ROT,
     FM_IMUL_RR, FM_IMUL_RM, FM_IMUL_RRI, FM_IMUL_RMI, FM_CMOV_RR, FM_CMOV_RM, FM_SETCC_R, FM_SETCC_M,
-    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_SHIFT_M, FM_SHIFT_CL_M, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
+    FM_GRP3_NOT, FM_GRP3_NEG, FM_GRP3_MUL, FM_GRP3_IMUL, FM_GRP3_DIV, FM_ALU8_RR, FM_ALU8_RM, FM_ALU8_MR, FM_ALU8_RI, FM_ALU8_MI, FM_SHIFT_CL, FM_SHIFT_M, FM_SHIFT_CL_M, FM_PUSH_M, FM_INCDEC_M, FM_ADCSBB_RR, FM_ADCSBB_RI, FM_ADCSBB_RM, FM_MOV_EAX_MOFFS, FM_MOV_MOFFS_EAX,
     FM_MOV_M8I, FM_MOV_R8I, FM_MOV_R8R
 };
 
@@ -814,6 +814,10 @@ static enum form pick_form(const struct insn *i, struct form_args *f)
             return FM_JMP_EV;
         if (i->reg == 2)
             return mem ? FM_NONE : FM_CALL_EV;
+        if (i->reg == 6) {
+            f->b = i->rm;
+            return mem ? FM_PUSH_M : FM_PUSH;
+        }
         if (i->reg > 1)
             return FM_NONE;
         f->op = i->reg;
@@ -2508,6 +2512,22 @@ static int emit_inline(struct em *e, uint32_t k)
         rejoin_here(e, from);   /* the 16-bit-stack handler comes back here */
         break;
     }
+    case FM_PUSH_M: {   /* PUSH r/m32 from memory: its address is taken before ESP moves */
+        int from = e->nstubs;
+        guard_stack32(e, k);
+        emit_ea(e, i);
+        emit_read(e, k, i->seg, 4);
+        rr_op(e, 0, 0x8B, RDI, RAX);                 /* edi = the value */
+        ld(e, R15, GREG(R_ESP));
+        rr_op(e, 0, 0x83, 5, R15); b1(e, 4);         /* sub r15d, 4 */
+        int wfrom = e->nstubs;
+        emit_write(e, k, S_SS, 4);
+        set_tail(e, wfrom, ST_WRITE, TAIL_ESP, 0);
+        st(e, GREG(R_ESP), R15);
+        emit_mem_done(e, k);                         /* after a slow read */
+        rejoin_here(e, from);                        /* the 16-bit-stack handler comes back here */
+        break;
+    }
     case FM_POP: {
         int from = e->nstubs;
         guard_stack32(e, k);
@@ -2586,7 +2606,7 @@ static int emit_inline(struct em *e, uint32_t k)
     switch (fm) {   /* the forms that leave the lazy flags as they were */
     case FM_MOV_RR: case FM_MOV_RI: case FM_MOV_RM: case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_R8M:
     case FM_MOV_M8R: case FM_MOVZX_RM8: case FM_MOVZX_RM16: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
-    case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_PUSH: case FM_POP: case FM_GRP3_NOT:
+    case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_PUSH: case FM_PUSH_M: case FM_POP: case FM_GRP3_NOT:
     case FM_CMOV_RR: case FM_CMOV_RM: case FM_SETCC_R: case FM_SETCC_M: case FM_MOV_EAX_MOFFS:
     case FM_MOV_MOFFS_EAX: case FM_MOV_M8I: case FM_MOV_R8I: case FM_MOV_R8R: case FM_ROT:
         e->kind = e->kind_in;
