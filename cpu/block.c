@@ -1,4 +1,4 @@
-/* Decoded-block cache: straight-line runs of decoded instructions keyed by
+/* Decoded-block cache: runs of decoded instructions along one path keyed by
  * the guest-physical address of their first byte and CS.D. Blocks end at a
  * control transfer or mode change (OPF_END), at the page end and at BLOCK_MAX
  * instructions. In 32-bit code a conditional jump (Jcc rel8/rel32) does not
