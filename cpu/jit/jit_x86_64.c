@@ -1078,6 +1078,9 @@ static void emit_cf_to(struct em *e, int dst)
         patch(e, done[d], e->p);
 }
 
+/* The lazy kind of SHL/SHR/SAL/SAR by ModRM.reg (SAL is SHL). */
+static const int shift_kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };
+
 /* imul of eax by ecx: lazy flags as the interpreter's imul32 */
 static void emit_imul(struct em *e, int dst)
 {
@@ -1140,7 +1143,6 @@ static void emit_shift(struct em *e, const struct form_args *f)
 {
     if (!f->imm)
         return;   /* a count of 0 changes nothing */
-    static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, 0, LF_SAR };
     ld(e, RAX, GREG(f->a));
     lf_st(e, CPU(lf_op1), RAX);
     rr_op(e, 0, 0xC1, f->op == 6 ? 4 : f->op, RAX);     /* shl/shr/sar eax, n */
@@ -1148,8 +1150,8 @@ static void emit_shift(struct em *e, const struct form_args *f)
     st(e, GREG(f->a), RAX);
     lf_st(e, CPU(lf_res), RAX);
     lf_sti(e, CPU(lf_op2), f->imm);
-    lf_sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
-    e->kind = e->flags_dead ? -1 : (int)((uint32_t)kinds[f->op] | 2u << 4);
+    lf_sti(e, CPU(lf_op), (uint32_t)shift_kinds[f->op] | 2u << 4);
+    e->kind = e->flags_dead ? -1 : (int)((uint32_t)shift_kinds[f->op] | 2u << 4);
 }
 
 
@@ -1159,7 +1161,6 @@ static void emit_shift(struct em *e, const struct form_args *f)
  * those of the register forms. */
 static void emit_shift_mem(struct em *e, uint32_t k, const struct form_args *f, int by_cl)
 {
-    static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };
     const struct insn *i = &e->insns[k];
     unsigned hop = f->op == 6 ? 4 : (unsigned)f->op;   /* SAL is SHL */
     emit_ea(e, i);
@@ -1193,7 +1194,7 @@ static void emit_shift_mem(struct em *e, uint32_t k, const struct form_args *f, 
             st(e, CPU(lf_op2), RCX);
         else
             sti(e, CPU(lf_op2), f->imm);
-        sti(e, CPU(lf_op), (uint32_t)kinds[f->op] | 2u << 4);
+        sti(e, CPU(lf_op), (uint32_t)shift_kinds[f->op] | 2u << 4);
     }
     if (skip)
         patch(e, skip, e->p);
@@ -2483,8 +2484,7 @@ static int emit_inline(struct em *e, uint32_t k)
         emit_shift_mem(e, k, &f, fm == FM_SHIFT_CL_M);
         break;
     case FM_SHIFT_CL: {   /* count CL & 31; 0 changes nothing */
-        static const int kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR };
-        ld(e, RCX, GREG(R_ECX));
+            ld(e, RCX, GREG(R_ECX));
         rr_op(e, 0, 0x83, 4, RCX); b1(e, 0x1F);              /* and ecx, 31 */
         uint8_t *skip = jcc32(e, CC_E);
         ld(e, RAX, GREG(f.a));
@@ -2493,7 +2493,7 @@ static int emit_inline(struct em *e, uint32_t k)
         st(e, GREG(f.a), RAX);
         st(e, CPU(lf_res), RAX);
         st(e, CPU(lf_op2), RCX);
-        sti(e, CPU(lf_op), (uint32_t)kinds[f.op] | 2u << 4);
+        sti(e, CPU(lf_op), (uint32_t)shift_kinds[f.op] | 2u << 4);
         patch(e, skip, e->p);
         break;
     }
