@@ -196,10 +196,9 @@ static void protect_page(struct cpu *c, uint32_t phys)
 /* A JMP ending at src's position with displacement d may be followed
  * within the block: its target is on the same page and not an instruction
  * the block has already (a loop is not unrolled: it stays a block that
- * chains to itself), and EIP does not wrap
- * (then the block's CS limit check, EIP + bytes - 1 with bytes from the
- * start on, covers every byte after the start, and those before it are
- * below EIP). */
+ * chains to itself), and EIP does not wrap (then the block's CS limit
+ * check, EIP + bytes - 1 with bytes from the start on, covers every byte
+ * after the start, and those before it are below EIP). */
 static int jmp_stays(const struct page_src *src, uint32_t d, const uint16_t *offs, unsigned n)
 {
     int64_t to = (int64_t)src->off + (int32_t)d, eip = (int64_t)src->eip + (int32_t)d;

@@ -1025,6 +1025,15 @@ static void emit_adcsbb(struct em *e, int sbb)
     st(e, CPU(lf_op), RDX);                      /* cin: LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1 */
 }
 
+/* dst = 1 when [rbx + a] cc [rbx + b] (unsigned), else 0; clobbers ecx */
+static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc)
+{
+    ld(e, RCX, a);
+    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, b);               /* cmp ecx, [b] */
+    b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC1);    /* setcc cl */
+    rr_op(e, 0, 0xB60F, dst, RCX);                           /* movzx dst, cl */
+}
+
 /* dst (a register calls keep: ebp or r15) = CF of the pending
  * operation, 0 or 1: in line for the 32-bit ADD, ADC, SUB, SBB and logic
  * kinds (as flags_cf_quick), else from C. */
@@ -1036,33 +1045,23 @@ static void emit_cf_to(struct em *e, int dst)
         { LF_SUB, CPU(lf_op1), CPU(lf_op2), CC_B },    /* op1 < op2 */
         { LF_SBB, CPU(lf_op1), CPU(lf_op2), CC_BE },   /* op1 <= op2 */
     };
-    uint8_t *done[5];
-    int nd = 0;
-    /* the kind known here (stored earlier in the block): just its case */
-    int only = -1;
-    for (int k = 0; k < 4; k++)
-        if (e->kind_in == (int)(k32[k].kind | 2u << 4))
-            only = k;
+    /* a kind known here (stored earlier in the block): just its case */
     if (e->kind_in == (int)(LF_LOGIC | 2u << 4)) {
         rr_op(e, 0, 0x33, dst, dst);                         /* CF = 0 */
         return;
     }
-    if (only < 0)
-        ld(e, RAX, CPU(lf_op));
-    for (unsigned k = 0; k < 4; k++) {
-        if (only >= 0 && k != (unsigned)only)
-            continue;
-        uint8_t *next = NULL;
-        if (only < 0) {
-            b1(e, 0x3D); b4(e, k32[k].kind | 2u << 4);      /* cmp eax, kind */
-            next = jcc32(e, CC_NE);
-        }
-        ld(e, RCX, k32[k].a);
-        mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, k32[k].b);    /* cmp ecx, [b] */
-        b1(e, 0x0F); b1(e, 0x90 + (unsigned)k32[k].cc); b1(e, 0xC1);   /* setcc cl */
-        rr_op(e, 0, 0xB60F, dst, RCX);                       /* movzx dst, cl */
-        if (only >= 0)
+    for (unsigned k = 0; k < 4; k++)
+        if (e->kind_in == (int)(k32[k].kind | 2u << 4)) {
+            cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc);
             return;
+        }
+    uint8_t *done[5];
+    int nd = 0;
+    ld(e, RAX, CPU(lf_op));
+    for (unsigned k = 0; k < 4; k++) {
+        b1(e, 0x3D); b4(e, k32[k].kind | 2u << 4);          /* cmp eax, kind */
+        uint8_t *next = jcc32(e, CC_NE);
+        cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc);
         done[nd++] = jmp32(e);
         patch(e, next, e->p);
     }
