@@ -97,5 +97,8 @@ struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip);
 /* Statistics for --stats. */
 uint64_t jit_blocks_compiled(const struct jit *j);
 uint64_t jit_bytes_used(const struct jit *j);
+/* blocks that had to be compiled again with the lazy flags kept in struct
+ * cpu (an emitter that missed storing them: a bug the tests look for) */
+uint64_t jit_lf_fallbacks(const struct jit *j);
 
 #endif

@@ -19,6 +19,7 @@ void jit_patch_direct(struct jit_slot *sl) { (void)sl; }
 struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip) { (void)j; (void)eip; return NULL; }
 uint64_t jit_blocks_compiled(const struct jit *j) { (void)j; return 0; }
 uint64_t jit_bytes_used(const struct jit *j) { (void)j; return 0; }
+uint64_t jit_lf_fallbacks(const struct jit *j) { (void)j; return 0; }
 #else
 typedef int jit_none_unused;   /* ISO C wants a translation unit to declare something */
 #endif

@@ -3,10 +3,13 @@
  * compiled block does is in cpu/jit/jit.h; the encodings are from the Intel
  * SDM vol. 2. The frequent x87 forms are in line too ("the x87 in line",
  * exact 80-bit arithmetic in integers: the host's x87 is never used).
+ * The lazy flags an inline form sets stay in host registers until
+ * something else could look at them ("the lazy flags in registers").
  * Not done: keeping guest registers in host registers across instructions,
  * 16-bit ALU forms, string instructions (these run through their handlers). */
 #include "cpu/jit/jit.h"
 #ifdef SV_JIT_X86_64
+#include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +35,7 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
  * hits (added to the statistics on the way out), byte [rsp] = "a slow path
  * ran" (then the page-written/exit check follows the instruction),
  * r14 = this privilege's TLB, r15d = effective address, ebp = an operand
- * kept across a slow-path call. */
+ * kept across a slow-path call; r8d-r10d = the lazy flags (while e->lfr). */
 
 enum stub_kind { ST_READ, ST_WRITE, ST_CHECK, ST_CHECK_KEEP, ST_HANDLER, ST_X87, ST_X87_RUN };
 /* CHECK_KEEP: host flags kept; X87: the instruction through its handler,
@@ -56,6 +59,8 @@ struct stub {
     int32_t prev;         /* ST_X87: the run's instruction before (FIP), or -1 */
     uint8_t leave;        /* ST_HANDLER: leave the block after the handler */
     uint8_t in_run;       /* ST_READ: a load inside an x87 run (top, prev as for ST_X87) */
+    uint8_t lfr;          /* the lazy flags were in registers (kind lfr_kind) where it was added */
+    int lfr_kind;
 };
 
 struct em {
@@ -96,6 +101,12 @@ struct em {
     int x87_run_stub;
     int nraw;
     int eip_in_eax;                /* the instruction ended storing EIP from eax (eax still holds it) */
+    /* lfr: the guest's lazy flags are in r8d/r9d/r10d (op1, op2, res),
+     * of kind lfr_kind, and not yet in struct cpu ("the lazy flags in
+     * registers"); k: the instruction being emitted */
+    int lfr, lfr_kind;
+    int lf_off, lf_bad;            /* compiling without them; a missed spill was found */
+    uint32_t k;
 };
 
 static void b1(struct em *e, unsigned v)
@@ -118,6 +129,22 @@ static void b8(struct em *e, uint64_t v)
     b4(e, (uint32_t)(v >> 32));
 }
 
+/* The lazy flags in struct cpu, and the registers that hold them while
+ * e->lfr: nothing may look at the fields then (a bug in the emitter: the
+ * block is not compiled, and debug builds stop). */
+#define LF_FIRST ((int32_t)offsetof(struct cpu, lf_res))
+#define LF_END ((int32_t)offsetof(struct cpu, lf_op) + 4)
+_Static_assert(offsetof(struct cpu, lf_op1) == offsetof(struct cpu, lf_res) + 4 &&
+               offsetof(struct cpu, lf_op2) == offsetof(struct cpu, lf_res) + 8 &&
+               offsetof(struct cpu, lf_op) == offsetof(struct cpu, lf_res) + 12, "the lazy flags' layout");
+static void lf_guard(struct em *e, int bad)
+{
+    if (bad && e->lfr) {
+        assert(!"lazy flags in registers not spilled");
+        e->lf_bad = e->overflow = 1;
+    }
+}
+
 static void rex(struct em *e, int w, int reg, int index, int base, int force)
 {
     unsigned r = 0x40 | (w ? 8 : 0) | (reg & 8 ? 4 : 0) | (index >= 0 && (index & 8) ? 2 : 0) |
@@ -131,6 +158,7 @@ static void rex(struct em *e, int w, int reg, int index, int base, int force)
 static void mem_op(struct em *e, int w, int force, unsigned op, int reg, int base, int index, int scale,
                    int32_t disp)
 {
+    lf_guard(e, base == RBX && disp >= LF_FIRST && disp < LF_END);
     rex(e, w, reg, index, base, force);
     for (; op > 0xFF; op >>= 8)
         b1(e, op & 0xFF);
@@ -186,6 +214,7 @@ static void movi64(struct em *e, int r, uint64_t v)
 }
 static void call_abs(struct em *e, const void *fn)
 {
+    lf_guard(e, 1);   /* C sees the lazy flags in struct cpu; r8-r10 are lost */
     movi64(e, RAX, (uint64_t)(uintptr_t)fn);
     b1(e, 0xFF);
     b1(e, 0xD0);   /* call rax */
@@ -222,7 +251,8 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0, 0 };
+    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0, 0,
+                                           (uint8_t)e->lfr, e->lfr_kind };
 }
 
 /* One more jump to the stub added last. */
@@ -238,8 +268,14 @@ static void add_to_stub(struct em *e, uint8_t *at)
 static void rejoin_here(struct em *e, int from)
 {
     for (int s = from; s < e->nstubs; s++)
-        if (!e->stubs[s].rejoin)
+        if (!e->stubs[s].rejoin) {
             e->stubs[s].rejoin = e->p;
+            /* the stub brings the lazy flags back as they were where it was added */
+            if (e->stubs[s].lfr != e->lfr || (e->lfr && e->stubs[s].lfr_kind != e->lfr_kind)) {
+                assert(!"a stub rejoins where the lazy flags are elsewhere");
+                e->lf_bad = e->overflow = 1;
+            }
+        }
 }
 
 /* r14 = the TLB of the current privilege (cpl can change only at a call
@@ -275,6 +311,7 @@ static void set_fault_state(struct em *e, uint32_t k)
  * c->eip already holds the next EIP. */
 static void exit_after(struct em *e, uint32_t k)
 {
+    lf_guard(e, 1);
     movi(e, RAX, k + 1);
     if (e->nexit < (int)(sizeof(e->exit_patch) / sizeof(e->exit_patch[0])))
         e->exit_patch[e->nexit++] = jmp32(e);
@@ -574,25 +611,86 @@ static void emit_mem_done(struct em *e, uint32_t k)
 
 /* lf_op1 = eax-side operand a, lf_op2 = b, lf_res = r, lf_op = kind (32-bit) */
 /* Stores to the lazy flags, left out when the flags are dead. */
+/* The lazy flags in registers: what an inline form sets goes to r8d
+ * (op1), r9d (op2) and r10d (res), its kind known at compile time
+ * (lfr_kind), and reaches struct cpu (lf_spill) only before something
+ * else could see it: an instruction not lf_aware(), a condition or CF
+ * the registers do not give, a block exit. A stub stores them before its
+ * calls and loads them again before it comes back. Inside an x87 run
+ * (whose stub redoes the run through the handlers) they stay in struct
+ * cpu. A block starts with them in struct cpu. */
+enum { LF_R_OP1 = R8, LF_R_OP2 = R9, LF_R_RES = R10 };
+
+static int lf_reg(int32_t d)
+{
+    return d == CPU(lf_op1) ? LF_R_OP1 : d == CPU(lf_op2) ? LF_R_OP2 : LF_R_RES;
+}
+
+static void lf_spill(struct em *e)
+{
+    if (!e->lfr)
+        return;
+    e->lfr = 0;
+    st(e, CPU(lf_op1), LF_R_OP1);
+    st(e, CPU(lf_op2), LF_R_OP2);
+    st(e, CPU(lf_res), LF_R_RES);
+    sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
+}
+
+/* a stub on its way back (its calls lost the registers) */
+static void lf_reload(struct em *e)
+{
+    ld(e, LF_R_OP1, CPU(lf_op1));
+    ld(e, LF_R_OP2, CPU(lf_op2));
+    ld(e, LF_R_RES, CPU(lf_res));
+}
+
+static int x87_in_run(const struct em *e, uint32_t k);
+
+/* A form starts setting all of the lazy flags (after it has read the old
+ * ones). When they are dead nothing is stored anywhere. */
+static void lf_begin(struct em *e)
+{
+    if (e->flags_dead)
+        e->lfr = 0;   /* (nothing can look before the next full set) */
+    else if (e->lf_off || x87_in_run(e, e->k))
+        lf_spill(e);
+    else
+        e->lfr = 1;
+}
+
+/* field d of the lazy flags = register r, or = v; after lf_begin() */
 static void lf_st(struct em *e, int32_t d, int r)
 {
-    if (!e->flags_dead)
+    if (e->flags_dead)
+        return;
+    if (e->lfr)
+        rr_op(e, 0, 0x8B, lf_reg(d), r);
+    else
         st(e, d, r);
 }
 static void lf_sti(struct em *e, int32_t d, uint32_t v)
 {
-    if (!e->flags_dead)
+    if (e->flags_dead)
+        return;
+    if (e->lfr && d == CPU(lf_op))
+        e->lfr_kind = (int)v;
+    else if (e->lfr)
+        movi(e, lf_reg(d), v);
+    else
         sti(e, d, v);
 }
 
 static void set_flags(struct em *e, int kind, int ra, int rb, int rr)
 {
+    uint32_t op = (uint32_t)kind | 2u << 4;
+    lf_begin(e);
     lf_st(e, CPU(lf_op1), ra);
     lf_st(e, CPU(lf_op2), rb);
     lf_st(e, CPU(lf_res), rr);
-    if (e->kind_in != (int)((uint32_t)kind | 2u << 4))   /* else it is there already */
-        lf_sti(e, CPU(lf_op), (uint32_t)kind | 2u << 4);
-    e->kind = e->flags_dead ? -1 : (int)((uint32_t)kind | 2u << 4);
+    if (e->lfr || e->kind_in != (int)op)   /* in struct cpu it may be there already */
+        lf_sti(e, CPU(lf_op), op);
+    e->kind = e->flags_dead ? -1 : (int)op;
 }
 
 /* the x86 operation of ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP), as
@@ -922,9 +1020,14 @@ static const struct { uint32_t kind; int32_t a, b; unsigned op; } redo[] = {
 
 static void emit_redo(struct em *e, unsigned k)
 {
-    ld(e, RCX, redo[k].a);
+    if (e->lfr)
+        rr_op(e, 0, 0x8B, RCX, lf_reg(redo[k].a));
+    else
+        ld(e, RCX, redo[k].a);
     if (redo[k].op == 0x85 || redo[k].op == 0x84)
         rr_op(e, 0, redo[k].op, RCX, RCX);
+    else if (e->lfr)
+        rr_op(e, 0, redo[k].op, RCX, lf_reg(redo[k].b));
     else
         mem_op(e, 0, 0, redo[k].op, RCX, RBX, -1, 0, redo[k].b);
 }
@@ -932,14 +1035,24 @@ static void emit_redo(struct em *e, unsigned k)
 /* ZF and SF of any 32-bit result: test ecx, ecx on lf_res. */
 static void emit_zs32(struct em *e)
 {
-    ld(e, RCX, CPU(lf_res));
+    if (e->lfr)
+        rr_op(e, 0, 0x8B, RCX, LF_R_RES);
+    else
+        ld(e, RCX, CPU(lf_res));
     rr_op(e, 0, 0x85, RCX, RCX);
+}
+
+/* The lazy kind known here: in the registers, or stored earlier in the block (-1: not known) */
+static int lf_known(const struct em *e)
+{
+    return e->lfr ? e->lfr_kind : e->kind_in;
 }
 
 static void emit_cond(struct em *e, int cc)
 {
     uint8_t *done[8];
     int nd = 0;
+    lf_spill(e);   /* the kind is asked at run time */
     ld(e, RAX, CPU(lf_op));
     for (unsigned k = 0; k < sizeof(redo) / sizeof(redo[0]); k++) {
         b1(e, 0x3D); b4(e, redo[k].kind);                     /* cmp eax, kind */
@@ -985,14 +1098,15 @@ static int cond_flags(struct em *e, int cc, int host_ok)
 {
     if (host_ok && e->host_in)
         return 1;
-    if (e->kind_in < 0)
+    int known = lf_known(e);
+    if (known < 0)
         return 0;
     for (unsigned k = 0; k < sizeof(redo) / sizeof(redo[0]); k++)
-        if ((uint32_t)e->kind_in == redo[k].kind) {
+        if ((uint32_t)known == redo[k].kind) {
             emit_redo(e, k);
             return 1;
         }
-    if (e->kind_in >> 4 == 2 && (cc >> 1 == 2 || cc >> 1 == 4)) {
+    if (known >> 4 == 2 && (cc >> 1 == 2 || cc >> 1 == 4)) {
         emit_zs32(e);
         return 1;
     }
@@ -1028,8 +1142,13 @@ static void emit_adcsbb(struct em *e, int sbb)
 /* dst = 1 when [rbx + a] cc [rbx + b] (unsigned), else 0; clobbers ecx */
 static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc)
 {
-    ld(e, RCX, a);
-    mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, b);               /* cmp ecx, [b] */
+    if (e->lfr) {
+        rr_op(e, 0, 0x8B, RCX, lf_reg(a));
+        rr_op(e, 0, 0x3B, RCX, lf_reg(b));                   /* cmp ecx, b's register */
+    } else {
+        ld(e, RCX, a);
+        mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, b);           /* cmp ecx, [b] */
+    }
     b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC1);    /* setcc cl */
     rr_op(e, 0, 0xB60F, dst, RCX);                           /* movzx dst, cl */
 }
@@ -1045,16 +1164,18 @@ static void emit_cf_to(struct em *e, int dst)
         { LF_SUB, CPU(lf_op1), CPU(lf_op2), CC_B },    /* op1 < op2 */
         { LF_SBB, CPU(lf_op1), CPU(lf_op2), CC_BE },   /* op1 <= op2 */
     };
-    /* a kind known here (stored earlier in the block): just its case */
-    if (e->kind_in == (int)(LF_LOGIC | 2u << 4)) {
+    /* a kind known here: just its case */
+    int known = lf_known(e);
+    if (known == (int)(LF_LOGIC | 2u << 4)) {
         rr_op(e, 0, 0x33, dst, dst);                         /* CF = 0 */
         return;
     }
     for (unsigned k = 0; k < 4; k++)
-        if (e->kind_in == (int)(k32[k].kind | 2u << 4)) {
+        if (known == (int)(k32[k].kind | 2u << 4)) {
             cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc);
             return;
         }
+    lf_spill(e);   /* the kind is asked at run time */
     uint8_t *done[5];
     int nd = 0;
     ld(e, RAX, CPU(lf_op));
@@ -1083,6 +1204,7 @@ static const int shift_kinds[8] = { 0, 0, 0, 0, LF_SHL, LF_SHR, LF_SHL, LF_SAR }
 /* imul of eax by ecx: lazy flags as the interpreter's imul32 */
 static void emit_imul(struct em *e, int dst)
 {
+    lf_begin(e);
     rr_op(e, 0, 0xAF0F, RAX, RCX);               /* imul eax, ecx */
     if (!e->flags_dead) {
         b1(e, 0x0F); b1(e, 0x90); b1(e, 0xC1);   /* seto cl */
@@ -1114,16 +1236,20 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
         }
         if (x87_in_run(e, k))                  /* leaving an x87 run: FSW, FIP first */
             x87_flush(e, e->x87_top, e->x87_last);
+        int lfr = e->lfr;
+        lf_spill(e);                             /* (on the way out only) */
         movi(e, RAX, target);
         jump_to_eax(e, k);
         e->stubs[e->nstubs - 1].leave = 1;
         chain_exit(e, k, target);
         patch(e, stay, e->p);
+        e->lfr = lfr;
         e->kind = e->kind_in;                    /* the lazy flags are as they were */
         e->host = e->host_in;                    /* (a redo may set only some host flags) */
         return;
     }
     if (cond_flags(e, cc, 1)) {
+        lf_spill(e);                             /* (moves: the host flags stay) */
         taken = jcc32(e, cc);
     } else {
         emit_cond(e, cc);
@@ -1142,6 +1268,7 @@ static void emit_shift(struct em *e, const struct form_args *f)
 {
     if (!f->imm)
         return;   /* a count of 0 changes nothing */
+    lf_begin(e);
     ld(e, RAX, GREG(f->a));
     lf_st(e, CPU(lf_op1), RAX);
     rr_op(e, 0, 0xC1, f->op == 6 ? 4 : f->op, RAX);     /* shl/shr/sar eax, n */
@@ -1204,15 +1331,17 @@ static void emit_shift_mem(struct em *e, uint32_t k, const struct form_args *f, 
  * reg, or (reg < 0) a in ebp; CF folded first. */
 static void emit_incdec_flags(struct em *e, int dec, int32_t reg)
 {
-    unsigned known = e->kind_in >= 0 ? (unsigned)e->kind_in & 0xF : 16;
+    int kind = lf_known(e);
+    unsigned known = kind >= 0 ? (unsigned)kind & 0xF : 16;
     if (known == LF_NONE || known == LF_INC || known == LF_DEC)
         goto fold_done;   /* CF is in EFLAGS already */
-    if (known == LF_LOGIC && (unsigned)e->kind_in >> 4 == 2) {
+    if (known == LF_LOGIC && (unsigned)kind >> 4 == 2) {
         mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* CF = 0 */
         goto fold_done;
     }
     uint8_t *s1 = NULL, *s2 = NULL, *s3 = NULL;
     if (known == 16) {   /* unknown here: none pending, or INC/DEC, leave CF as it is */
+        lf_spill(e);
         ld(e, RAX, CPU(lf_op));
         rr_op(e, 0, 0x83, 4, RAX); b1(e, 0xF);           /* and eax, 15 */
         s1 = jcc32(e, CC_E);
@@ -1228,17 +1357,18 @@ static void emit_incdec_flags(struct em *e, int dec, int32_t reg)
     patch(e, s2, e->p);
     patch(e, s3, e->p);
 fold_done:
+    lf_begin(e);
     if (reg >= 0) {   /* the result is in the register: a is result -+ 1 */
         ld(e, RCX, reg);
         mem_op(e, 0, 0, 0x8D, RAX, RCX, -1, 0, dec ? 1 : -1);   /* lea eax, [rcx -+ 1] */
-        st(e, CPU(lf_op1), RAX);
+        lf_st(e, CPU(lf_op1), RAX);
     } else {
-        st(e, CPU(lf_op1), RBP);
+        lf_st(e, CPU(lf_op1), RBP);
         mem_op(e, 0, 0, 0x8D, RCX, RBP, -1, 0, dec ? -1 : 1);   /* lea ecx, [rbp +- 1] */
     }
-    st(e, CPU(lf_res), RCX);
-    sti(e, CPU(lf_op2), 1);
-    sti(e, CPU(lf_op), (uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
+    lf_st(e, CPU(lf_res), RCX);
+    lf_sti(e, CPU(lf_op2), 1);
+    lf_sti(e, CPU(lf_op), (uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
     e->kind = (int)((uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
 }
 
@@ -2234,6 +2364,7 @@ static int emit_inline(struct em *e, uint32_t k)
         rr_op(e, 0, 0x8B, RAX, RCX);
         rr_op(e, 0, 0xF7, 3, RAX);                   /* neg eax */
         st(e, GREG(f.a), RAX);
+        lf_begin(e);
         lf_sti(e, CPU(lf_op1), 0);
         lf_st(e, CPU(lf_op2), RCX);
         lf_st(e, CPU(lf_res), RAX);
@@ -2247,6 +2378,7 @@ static int emit_inline(struct em *e, uint32_t k)
         rr_op(e, 0, 0xB60F, RCX, RCX);
         st(e, GREG(R_EAX), RAX);
         st(e, GREG(R_EDX), RDX);
+        lf_begin(e);
         lf_st(e, CPU(lf_res), RAX);
         lf_sti(e, CPU(lf_op1), 0);
         lf_st(e, CPU(lf_op2), RCX);
@@ -2623,6 +2755,9 @@ static void emit_stub(struct em *e, struct stub *s)
     for (int p = 0; p < s->npatch; p++)
         patch(e, s->patch[p], e->p);
     uint32_t k = s->k;
+    e->lfr = s->lfr;   /* the lazy flags to struct cpu before any call */
+    e->lfr_kind = s->lfr_kind;
+    lf_spill(e);
     switch (s->kind) {
     case ST_READ:
     case ST_WRITE:
@@ -2648,6 +2783,8 @@ static void emit_stub(struct em *e, struct stub *s)
             rr_op(e, 0, 0x8B, RAX, RBP);
         if (s->tail) {   /* leave from here when the block must, else go on */
             if (k + 1 < e->b->n) {
+                if (s->lfr)
+                    lf_reload(e);     /* (the way out does not need them) */
                 test_leave(e, RCX);   /* (eax: the loaded value) */
                 if (s->in_run) {      /* on in the run: ebp = FSW again */
                     uint8_t *leave = jcc32(e, CC_NE);
@@ -2715,6 +2852,8 @@ static void emit_stub(struct em *e, struct stub *s)
         }
         break;
     }
+    if (s->lfr)
+        lf_reload(e);
     uint8_t *j = jmp32(e);
     patch(e, j, s->rejoin);
 }
@@ -2729,6 +2868,7 @@ struct jit {
     size_t nslots;
     struct jit_slot *table;   /* JIT_TABLE entries */
     uint64_t compiled;
+    uint64_t lf_fallbacks;   /* blocks compiled again without the lazy flags in registers */
     struct em *em;        /* the compiler's scratch */
     FILE *perf_map;       /* SOFTVISOR_PERF_MAP set: /tmp/perf-PID.map for perf report */
 };
@@ -2934,6 +3074,7 @@ static void indirect_probe(struct em *e, uint32_t k, uint8_t **slow)
  * fixed, else -1. */
 static void chain_exit(struct em *e, uint32_t k, int64_t target)
 {
+    lf_guard(e, 1);
     if (e->nslots >= JIT_SLOTS) {
         exit_after(e, k);
         return;
@@ -2969,8 +3110,36 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target)
         e->overflow = 1;
 }
 
-jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
-                          uint32_t eip0, int flat, unsigned x87_top, void **chain_entry)
+/* The forms whose emitters keep the lazy flags in registers (above): the
+ * others (and a handler's call) find them in struct cpu. */
+static int lf_aware(const struct em *e, uint32_t k)
+{
+    const struct insn *i = &e->insns[k];
+    if (i->follow)
+        return 1;
+    if (i->opc >= 0xD8 && i->opc <= 0xDF)
+        return 0;   /* (the x87 in line uses r8-r11) */
+    struct form_args f = { 0, 0, 0, 1, 0, 0 };
+    switch (pick_form(i, &f)) {
+    case FM_MOV_RR: case FM_MOV_RI: case FM_MOV_RM: case FM_MOV_MR: case FM_MOV_MI: case FM_MOV_R8M:
+    case FM_MOV_M8R: case FM_MOVZX_RM8: case FM_MOVZX_RM16: case FM_MOVZX_RR16: case FM_MOVZX_RR8:
+    case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_MOV_EAX_MOFFS: case FM_MOV_MOFFS_EAX:
+    case FM_MOV_M8I: case FM_MOV_R8I: case FM_MOV_R8R:
+    case FM_ALU_RR: case FM_ALU_RI: case FM_ALU_RM: case FM_ALU_MR: case FM_ALU_MI:
+    case FM_INCDEC: case FM_INCDEC_M: case FM_SHIFT: case FM_ROT:
+    case FM_IMUL_RR: case FM_IMUL_RM: case FM_IMUL_RRI: case FM_IMUL_RMI:
+    case FM_GRP3_NOT: case FM_GRP3_NEG: case FM_GRP3_MUL: case FM_GRP3_IMUL: case FM_GRP3_DIV:
+    case FM_CMOV_RR: case FM_CMOV_RM: case FM_SETCC_R: case FM_SETCC_M:
+    case FM_PUSH: case FM_PUSH_M: case FM_POP: case FM_JCC: case FM_JMP: case FM_CALL: case FM_RET:
+    case FM_JMP_EV: case FM_CALL_EV:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static jit_block_fn *compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
+                             uint32_t eip0, int flat, unsigned x87_top, void **chain_entry, int lf_off)
 {
     if (j->used + JIT_BLOCK_MAX > j->limit || j->nslots + BLOCK_MAX * 2 > JIT_SLOTS)
         return NULL;
@@ -2979,6 +3148,8 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     e->p = start;
     e->end = start + JIT_BLOCK_MAX;
     e->overflow = 0;
+    e->lf_bad = 0;
+    e->lf_off = lf_off;
     e->b = b;
     e->insns = insns;
     e->flat = flat;
@@ -3003,7 +3174,11 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     e->x87_top = x87_top & 7;
     e->x87_top_ok = 1;
     e->x87_end = 0;
+    e->lfr = 0;
     for (uint32_t k = 0; k < b->n; k++) {
+        e->k = k;
+        if (!lf_aware(e, k))
+            lf_spill(e);
         e->eip_in_eax = 0;
         e->kind_in = e->kind;
         e->host_in = e->host;
@@ -3021,11 +3196,13 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
         }
         r = emit_inline(e, k);
         if (!r) {
+            lf_spill(e);   /* (an aware form emitted nothing) */
             call_handler(e, k);
             if (insn_is_jcc(&insns[k]) && k + 1 < b->n)
                 exit_if_jumped(e, k);
         }
     }
+    lf_spill(e);
     if (r == 1)
         sti(e, CPU(eip), e->eip[b->n]);   /* the block ended at a page end or its size */
     if (r != 3)
@@ -3047,6 +3224,17 @@ jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, con
     j->compiled++;
     *chain_entry = entry;
     return (jit_block_fn *)(void *)start;
+}
+
+jit_block_fn *jit_compile(struct jit *j, const struct block *b, int32_t idx, const struct insn *insns,
+                          uint32_t eip0, int flat, unsigned x87_top, void **chain_entry)
+{
+    jit_block_fn *fn = compile(j, b, idx, insns, eip0, flat, x87_top, chain_entry, 0);
+    if (!fn && j->em->lf_bad) {   /* an emitter bug (lf_guard): right, if slower, without them */
+        j->lf_fallbacks++;
+        fn = compile(j, b, idx, insns, eip0, flat, x87_top, chain_entry, 1);
+    }
+    return fn;
 }
 
 struct jit *jit_create(void)
@@ -3133,6 +3321,7 @@ struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip)
     return &j->table[(eip ^ (eip >> 12)) & (JIT_TABLE - 1)];
 }
 uint64_t jit_blocks_compiled(const struct jit *j) { return j->compiled; }
+uint64_t jit_lf_fallbacks(const struct jit *j) { return j->lf_fallbacks; }
 uint64_t jit_bytes_used(const struct jit *j) { return j->used; }
 
 #endif

@@ -164,6 +164,7 @@ static void compare(struct machine *a, struct machine *b, const char *tag)
     ck_assert_msg(p->fop == q->fop && p->fip == q->fip && p->fdp == q->fdp && p->fcs == q->fcs && p->fds == q->fds,
                   "%s: FOP/FIP/FDP interp %03x %#x %#x jit %03x %#x %#x", tag, p->fop, p->fip, p->fdp, q->fop, q->fip,
                   q->fdp);
+    ck_assert_msg(!y->jit || !jit_lf_fallbacks(y->jit), "%s: a block missed storing the lazy flags", tag);
     if (memcmp(a->pm.ram, b->pm.ram, RAM)) {
         uint32_t k = 0;
         while (a->pm.ram[k] == b->pm.ram[k])
