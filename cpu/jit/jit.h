@@ -100,5 +100,8 @@ uint64_t jit_bytes_used(const struct jit *j);
 /* blocks that had to be compiled again with the lazy flags kept in struct
  * cpu (an emitter that missed storing them: a bug the tests look for) */
 uint64_t jit_lf_fallbacks(const struct jit *j);
+/* Count each fast-path TLB hit where it happens rather than at the block's
+ * exits (the same figure, slower: for the tests) */
+void jit_set_tlb_per_access(struct jit *j, int on);
 
 #endif

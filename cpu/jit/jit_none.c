@@ -20,6 +20,7 @@ struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip) { (void)j; (void)ei
 uint64_t jit_blocks_compiled(const struct jit *j) { (void)j; return 0; }
 uint64_t jit_bytes_used(const struct jit *j) { (void)j; return 0; }
 uint64_t jit_lf_fallbacks(const struct jit *j) { (void)j; return 0; }
+void jit_set_tlb_per_access(struct jit *j, int on) { (void)j; (void)on; }
 #else
 typedef int jit_none_unused;   /* ISO C wants a translation unit to declare something */
 #endif

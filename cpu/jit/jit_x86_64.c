@@ -61,6 +61,8 @@ struct stub {
     uint8_t in_run;       /* ST_READ: a load inside an x87 run (top, prev as for ST_X87) */
     uint8_t lfr;          /* the lazy flags were in registers (kind lfr_kind) where it was added */
     int lfr_kind;
+    uint32_t tlb_n;       /* e->tlb_n where it was added, */
+    uint32_t tlb_back;    /* and how many more at its rejoin */
 };
 
 struct em {
@@ -107,6 +109,14 @@ struct em {
     int lfr, lfr_kind;
     int lf_off, lf_bad;            /* compiling without them; a missed spill was found */
     uint32_t k;
+    /* TLB hits of the fast paths (r13): the ST_READ/ST_WRITE ones are
+     * counted where the block is left, tlb_n being how many of them the
+     * way there passed (a stub that comes back takes off those it did
+     * not); the x87's, whose stubs are also jumped to after the access,
+     * by an inc each */
+    uint32_t tlb_n;
+    int tlb_per_access;            /* all of them by an inc (jit_set_tlb_per_access) */
+    int tlb_here;                  /* this one by an inc (an access the way may jump over) */
 };
 
 static void b1(struct em *e, unsigned v)
@@ -252,7 +262,7 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         return;
     }
     e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0, 0,
-                                           (uint8_t)e->lfr, e->lfr_kind };
+                                           (uint8_t)e->lfr, e->lfr_kind, e->tlb_n, 0 };
 }
 
 /* One more jump to the stub added last. */
@@ -270,6 +280,7 @@ static void rejoin_here(struct em *e, int from)
     for (int s = from; s < e->nstubs; s++)
         if (!e->stubs[s].rejoin) {
             e->stubs[s].rejoin = e->p;
+            e->stubs[s].tlb_back = e->tlb_n - e->stubs[s].tlb_n;
             /* the stub brings the lazy flags back as they were where it was added */
             if (e->stubs[s].lfr != e->lfr || (e->lfr && e->stubs[s].lfr_kind != e->lfr_kind)) {
                 assert(!"a stub rejoins where the lazy flags are elsewhere");
@@ -307,11 +318,29 @@ static void set_fault_state(struct em *e, uint32_t k)
     st(e, CPU(fault_esp), RAX);
 }
 
+/* r13 += the fast TLB hits on the way to this exit (flags kept) */
+static void count_tlb(struct em *e)
+{
+    if (e->tlb_n)
+        mem_op(e, 1, 0, 0x8D, R13, R13, -1, 0, (int32_t)e->tlb_n);   /* lea r13, [r13 + n] */
+}
+
+/* Before a call that may fault (it longjmps past the epilogue, losing
+ * r13): the hits so far to the statistics, r13 then such that the exits'
+ * counts stay right. Clobbers the host flags. */
+static void flush_tlb(struct em *e)
+{
+    count_tlb(e);
+    mem_op(e, 1, 0, 0x01, R13, RBX, -1, 0, CPU(mmu.tlb_hits));         /* add [tlb_hits], r13 */
+    rr_op(e, 1, 0xC7, 0, R13); b4(e, (uint32_t)-(int32_t)e->tlb_n);   /* mov r13, -n */
+}
+
 /* Exit with k + 1 instructions retired (icount is set on the way out);
  * c->eip already holds the next EIP. */
 static void exit_after(struct em *e, uint32_t k)
 {
     lf_guard(e, 1);
+    count_tlb(e);
     movi(e, RAX, k + 1);
     if (e->nexit < (int)(sizeof(e->exit_patch) / sizeof(e->exit_patch[0])))
         e->exit_patch[e->nexit++] = jmp32(e);
@@ -458,6 +487,7 @@ static void sync_after_mem_call(struct em *e)
 static void call_handler(struct em *e, uint32_t k)
 {
     const struct insn *i = &e->insns[k];
+    flush_tlb(e);
     set_fault_state(e, k);
     sti(e, CPU(eip), eip_after(e, k));
     rr_op(e, 1, 0x8B, RDI, RBX);                 /* mov rdi, rbx */
@@ -532,7 +562,10 @@ static void emit_fast(struct em *e, uint32_t k, int seg, int size, int access, i
     int32_t slot = access * (int32_t)(TLB_SIZE * sizeof(struct tlb_entry));
     mem_op(e, 0, 0, 0x3B, RDX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, tag));
     add_to_stub(e, jcc32(e, CC_NE));
-    rr_op(e, 1, 0xFF, 0, R13);                                      /* inc r13: a TLB hit */
+    if (kind == ST_X87 || e->tlb_per_access || e->tlb_here)
+        rr_op(e, 1, 0xFF, 0, R13);                                  /* inc r13: a TLB hit */
+    else
+        e->tlb_n++;
     b1(e, 0x25); b4(e, 0xFFF);                                      /* and eax, 0xFFF */
     mem_op(e, 1, 0, 0x03, RAX, R14, RCX, 0, slot + (int32_t)offsetof(struct tlb_entry, host));
 }
@@ -1311,8 +1344,11 @@ static void emit_shift_mem(struct em *e, uint32_t k, const struct form_args *f, 
             } else {
                 rr_op(e, 0, 0xC1, hop, r); b1(e, f->imm);
             }
-            if (!pass)
+            if (!pass) {
+                e->tlb_here = by_cl;   /* (a count of 0 jumps over the write) */
                 emit_write(e, k, i->seg, 4);
+                e->tlb_here = 0;
+            }
         }
         st(e, CPU(lf_op1), RBP);
         st(e, CPU(lf_res), RAX);
@@ -2294,6 +2330,7 @@ static int emit_x87(struct em *e, uint32_t k)
     if (k + 1 == e->x87_end) {
         x87_flush(e, e->x87_top, (int32_t)k);
         e->stubs[e->x87_run_stub].rejoin = e->p;
+        e->stubs[e->x87_run_stub].tlb_back = e->tlb_n - e->stubs[e->x87_run_stub].tlb_n;
     }
     e->kind = x.kind == XK_COMI ? -1 : e->kind_in;   /* FCOMI sets the flags */
     return 1;
@@ -2750,6 +2787,17 @@ static int emit_inline(struct em *e, uint32_t k)
 
 /* ---- stubs, prologue, epilogue ---- */
 
+/* A stub's jump back: the lazy flags into their registers again (its
+ * calls lost them), the fast TLB hits it did not pass taken off */
+static void stub_back(struct em *e, const struct stub *s)
+{
+    if (s->lfr)
+        lf_reload(e);
+    if (s->tlb_back)
+        mem_op(e, 1, 0, 0x8D, R13, R13, -1, 0, -(int32_t)s->tlb_back);   /* lea r13, [r13 - n] */
+    patch(e, jmp32(e), s->rejoin);
+}
+
 static void emit_stub(struct em *e, struct stub *s)
 {
     for (int p = 0; p < s->npatch; p++)
@@ -2758,11 +2806,13 @@ static void emit_stub(struct em *e, struct stub *s)
     e->lfr = s->lfr;   /* the lazy flags to struct cpu before any call */
     e->lfr_kind = s->lfr_kind;
     lf_spill(e);
+    e->tlb_n = s->tlb_n;   /* (for the exits from here) */
     switch (s->kind) {
     case ST_READ:
     case ST_WRITE:
         if (s->in_run)   /* a load inside an x87 run: its state first (ebp is used below) */
             x87_flush(e, s->top, s->prev);
+        flush_tlb(e);
         set_fault_state(e, k);
         sti(e, CPU(eip), e->eip[k + 1]);
         if (s->kind == ST_WRITE)
@@ -2783,19 +2833,15 @@ static void emit_stub(struct em *e, struct stub *s)
             rr_op(e, 0, 0x8B, RAX, RBP);
         if (s->tail) {   /* leave from here when the block must, else go on */
             if (k + 1 < e->b->n) {
-                if (s->lfr)
-                    lf_reload(e);     /* (the way out does not need them) */
                 test_leave(e, RCX);   /* (eax: the loaded value) */
+                uint8_t *leave = jcc32(e, CC_NE);
                 if (s->in_run) {      /* on in the run: ebp = FSW again */
-                    uint8_t *leave = jcc32(e, CC_NE);
                     b1(e, 0x50);                             /* push rax */
                     x87_load_fsw(e);
                     b1(e, 0x58);                             /* pop rax */
-                    patch(e, jmp32(e), s->rejoin);
-                    patch(e, leave, e->p);
-                } else {
-                    patch(e, jcc32(e, CC_E), s->rejoin);
                 }
+                stub_back(e, s);
+                patch(e, leave, e->p);
                 if (s->tail == TAIL_ESP) {
                     st(e, GREG(R_ESP), R15);
                 } else if (s->tail == TAIL_POP) {
@@ -2837,6 +2883,7 @@ static void emit_stub(struct em *e, struct stub *s)
         }
         break;
     case ST_HANDLER:
+        flush_tlb(e);
         set_fault_state(e, k);
         sti(e, CPU(eip), eip_after(e, k));
         rr_op(e, 1, 0x8B, RDI, RBX);
@@ -2852,10 +2899,7 @@ static void emit_stub(struct em *e, struct stub *s)
         }
         break;
     }
-    if (s->lfr)
-        lf_reload(e);
-    uint8_t *j = jmp32(e);
-    patch(e, j, s->rejoin);
+    stub_back(e, s);
 }
 
 struct jit {
@@ -2869,6 +2913,7 @@ struct jit {
     struct jit_slot *table;   /* JIT_TABLE entries */
     uint64_t compiled;
     uint64_t lf_fallbacks;   /* blocks compiled again without the lazy flags in registers */
+    int tlb_per_access;      /* count every fast TLB hit where it happens (tests compare) */
     struct em *em;        /* the compiler's scratch */
     FILE *perf_map;       /* SOFTVISOR_PERF_MAP set: /tmp/perf-PID.map for perf report */
 };
@@ -3079,6 +3124,7 @@ static void chain_exit(struct em *e, uint32_t k, int64_t target)
         exit_after(e, k);
         return;
     }
+    count_tlb(e);
     struct jit_slot *sl = &e->slots[e->nslots++];
     memset(sl, 0, sizeof(*sl));
     if (target >= 0) {
@@ -3150,12 +3196,15 @@ static jit_block_fn *compile(struct jit *j, const struct block *b, int32_t idx, 
     e->overflow = 0;
     e->lf_bad = 0;
     e->lf_off = lf_off;
+    e->tlb_per_access = j->tlb_per_access;
+    e->tlb_here = 0;
     e->b = b;
     e->insns = insns;
     e->flat = flat;
     e->nstubs = 0;
     e->nexit = 0;
     e->nraw = 0;
+    e->tlb_n = 0;
     e->chain_check = j->chain_check;
     e->slots = j->slots;
     e->table = j->table;
@@ -3322,6 +3371,7 @@ struct jit_slot *jit_table_slot(struct jit *j, uint32_t eip)
 }
 uint64_t jit_blocks_compiled(const struct jit *j) { return j->compiled; }
 uint64_t jit_lf_fallbacks(const struct jit *j) { return j->lf_fallbacks; }
+void jit_set_tlb_per_access(struct jit *j, int on) { j->tlb_per_access = on; }
 uint64_t jit_bytes_used(const struct jit *j) { return j->used; }
 
 #endif

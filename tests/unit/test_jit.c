@@ -203,6 +203,19 @@ static enum cpu_exit run_both(struct machine *a, struct machine *b, uint64_t chu
     return ra;
 }
 
+/* The JIT machine b again, alone, on the same budgets as run_both(). */
+static void run_alone(struct machine *b, uint64_t chunk_seed)
+{
+    for (int step = 0; step < 4000; step++) {
+        uint64_t budget = chunk_seed ? 1 + rng_next(&chunk_seed) % 48 : 200000;
+        enum cpu_exit r = cpu_run(&b->cpu, budget);
+        if (r == CPU_EXIT_REQUEST)
+            continue;
+        if (r != CPU_EXIT_BUDGET || !chunk_seed)
+            break;
+    }
+}
+
 static int b_has_jit(void) { return !no_jit_said; }
 
 static uint64_t compiled(const struct machine *m)
@@ -664,6 +677,17 @@ static void random_batch_cap(int first, int n, int envsel, size_t cap)
         char tag[64];
         snprintf(tag, sizeof tag, "program %d (env %d)", k, envsel >= 0 ? envsel : k % 3);
         enum cpu_exit ex = run_both(a, b, (k & 1) ? (uint64_t)k + 77 : 0, tag);
+        if (b->cpu.jit) {   /* the TLB hits counted at the exits, as if counted one by one */
+            struct machine *c = random_machine(&env, &prog, (uint64_t)k, org);
+            if (cap)
+                jit_set_capacity(c->cpu.jit, cap);
+            jit_set_tlb_per_access(c->cpu.jit, 1);
+            run_alone(c, (k & 1) ? (uint64_t)k + 77 : 0);
+            compare(b, c, tag);
+            ck_assert_msg(b->cpu.mmu.tlb_hits == c->cpu.mmu.tlb_hits, "%s: TLB hits %llu, one by one %llu", tag,
+                          (unsigned long long)b->cpu.mmu.tlb_hits, (unsigned long long)c->cpu.mmu.tlb_hits);
+            machine_free(c);
+        }
         ck_assert_msg(ex == CPU_EXIT_HLT, "%s: did not halt (%d)", tag, ex);
         if (env.ring3)   /* HLT at CPL 3: #GP(0) */
             check_fault(a, EXC_GP, 0, org + prog.n - 1);
@@ -723,6 +747,30 @@ static struct pair pair_new(struct env env, const struct as *prog, uint32_t at, 
         *(k ? &p.b : &p.a) = m;
     }
     return p;
+}
+
+/* The JIT machine's TLB hits (counted at block exits, flushed before
+ * calls that may fault) against a third machine's counted one by one,
+ * run alone on the same budgets. */
+static void check_tlb_hits(struct pair p, struct env env, const struct as *prog, uint32_t at,
+                           void (*setup)(struct machine *, int), int arg, uint64_t chunk_seed)
+{
+    if (!p.b->cpu.jit)
+        return;
+    env.jit = 1;
+    struct machine *c = machine_new(&env);
+    load_code(c, at, prog);
+    c->cpu.eip = at;
+    if (setup)
+        setup(c, arg);
+    jit_set_tlb_per_access(c->cpu.jit, 1);
+    run_alone(c, chunk_seed);
+    compare(p.b, c, "one by one");
+    ck_assert_msg(p.b->cpu.mmu.tlb_hits == c->cpu.mmu.tlb_hits, "TLB hits %llu, one by one %llu",
+                  (unsigned long long)p.b->cpu.mmu.tlb_hits, (unsigned long long)c->cpu.mmu.tlb_hits);
+    machine_free(c);
+    ck_assert_msg(p.a->cpu.mmu.tlb_hits == p.b->cpu.mmu.tlb_hits, "TLB hits interp %llu jit %llu",
+                  (unsigned long long)p.a->cpu.mmu.tlb_hits, (unsigned long long)p.b->cpu.mmu.tlb_hits);
 }
 
 static void pair_free(struct pair p)
@@ -1060,6 +1108,7 @@ static const struct fault_case fault_cases[] = {
     { "pf cmp mem,imm", { 0, 0, 1, 0 }, { 0x83, 0x3E, 0x05 }, 3, 1, 8, 0x21F00, 0, EXC_PF, 0 },
     { "pf mov mem,imm", { 0, 0, 1, 0 }, { 0xC7, 0x06, 1, 2, 3, 4 }, 6, 1, 8, 0x21F00, 0, EXC_PF, PF_W },
     { "pf handler adc", { 0, 0, 1, 0 }, { 0x13, 0x06 }, 2, 1, 8, 0x21F00, 0, EXC_PF, 0 },
+    { "pf handler lodsd", { 0, 0, 1, 0 }, { 0xAD }, 1, 1, 4, 0x21F00, 0, EXC_PF, 0 },
     { "pf write to read-only (user)", { 0, 1, 1, 0 }, { 0x01, 0x1E }, 2, 1, 8, 0x20F00, 4, EXC_PF, PF_P | PF_W | PF_U },
     { "pf write to read-only (ring 0, CR0.WP)", { 0, 0, 1, 0 }, { 0x89, 0x06 }, 2, 1, 8, 0x20F00, 5, EXC_PF, PF_P | PF_W },
     { "gp ds limit", { 0, 0, 0, 0 }, { 0x8B, 0x06 }, 2, 1, 8, 0x21F00, 1, EXC_GP, 0 },
@@ -1114,6 +1163,7 @@ START_TEST(test_fault_in_compiled_code)
         ck_assert_uint_gt(p.a->cpu.icount, 8 * 8);   /* the loop was hot */
         if (f->vec == EXC_PF && f->setup == 0)
             ck_assert_msg(p.a->cpu.cr2 >= 0x21FFD && p.a->cpu.cr2 < 0x22008, "cr2 %#x", p.a->cpu.cr2);
+        check_tlb_hits(p, f->env, &prog, CODE, fault_setup, _i, chunked ? 3 : 0);
         pair_free(p);
     }
 }
@@ -1163,6 +1213,7 @@ START_TEST(test_stack_fault)
         check_fault(p.a, EXC_PF, s->err, CODE + (uint32_t)s->at);
         ck_assert_uint_eq(p.a->cpu.regs[R_ESP], STACK0 - 24);   /* ring-3 frame + error code */
         ck_assert_uint_gt(p.a->cpu.icount, 8 * 2);
+        check_tlb_hits(p, (struct env){ 0, 1, 1, 0 }, &prog, CODE, stack_setup, _i, chunked ? 4 : 0);
         pair_free(p);
     }
 }
