@@ -744,6 +744,16 @@ static void alu_compute(struct em *e, int op)
  * the byte result (lf_op size 0). Leaves the result in al. */
 static void alu8_compute(struct em *e, int op)
 {
+    lf_begin(e);
+    if (e->lfr) {
+        rr_op(e, 0, 0x8B, LF_R_OP1, RAX);
+        rr_op(e, 0, 0x8B, LF_R_OP2, RCX);
+        rr_op(e, 0, alu_host_op[op] - 1, RCX, RAX);  /* op al, cl */
+        rr_op(e, 0, 0xB60F, LF_R_RES, RAX);          /* movzx r10d, al */
+        e->lfr_kind = e->kind = alu_kind[op];
+        e->host = 1;
+        return;
+    }
     rr_op(e, 0, 0x8B, RDX, RAX);                 /* edx = a */
     rr_op(e, 0, alu_host_op[op] - 1, RCX, RAX);  /* op al, cl: the host flags are the byte's */
     rr_op(e, 0, 0xB60F, RSI, RAX);               /* esi = res & 0xFF (movzx esi, al) */
@@ -1173,22 +1183,28 @@ static void emit_adcsbb(struct em *e, int sbb)
 }
 
 /* dst = 1 when [rbx + a] cc [rbx + b] (unsigned), else 0; clobbers ecx */
-static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc)
+static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc, int size)
 {
-    if (e->lfr) {
+    unsigned op = size ? 0x3B : 0x3A;                        /* cmp ecx/cx/cl, b (the low bytes) */
+    if (e->lfr)
         rr_op(e, 0, 0x8B, RCX, lf_reg(a));
-        rr_op(e, 0, 0x3B, RCX, lf_reg(b));                   /* cmp ecx, b's register */
-    } else {
+    else
         ld(e, RCX, a);
-        mem_op(e, 0, 0, 0x3B, RCX, RBX, -1, 0, b);           /* cmp ecx, [b] */
-    }
+    if (size == 1)
+        b1(e, 0x66);
+    if (e->lfr)
+        rr_op(e, 0, op, RCX, lf_reg(b));
+    else
+        mem_op(e, 0, 0, op, RCX, RBX, -1, 0, b);
     b1(e, 0x0F); b1(e, 0x90 + (unsigned)cc); b1(e, 0xC1);    /* setcc cl */
     rr_op(e, 0, 0xB60F, dst, RCX);                           /* movzx dst, cl */
 }
 
 /* dst (a register calls keep: ebp or r15) = CF of the pending
  * operation, 0 or 1: in line for the 32-bit ADD, ADC, SUB, SBB and logic
- * kinds (as flags_cf_quick), else from C. */
+ * kinds (as flags_cf_quick), and for those of any size when the kind is
+ * known here (compared in their size: the fields' upper bits may be
+ * anything, as in flags.c); else from C. */
 static void emit_cf_to(struct em *e, int dst)
 {
     static const struct { uint32_t kind; int32_t a, b; int cc; } k32[] = {
@@ -1199,13 +1215,13 @@ static void emit_cf_to(struct em *e, int dst)
     };
     /* a kind known here: just its case */
     int known = lf_known(e);
-    if (known == (int)(LF_LOGIC | 2u << 4)) {
+    if (known >= 0 && (known & 0xF) == LF_LOGIC) {
         rr_op(e, 0, 0x33, dst, dst);                         /* CF = 0 */
         return;
     }
     for (unsigned k = 0; k < 4; k++)
-        if (known == (int)(k32[k].kind | 2u << 4)) {
-            cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc);
+        if (known >= 0 && (uint32_t)(known & 0xF) == k32[k].kind && known >> 4 <= 2) {
+            cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc, known >> 4);
             return;
         }
     lf_spill(e);   /* the kind is asked at run time */
@@ -1215,7 +1231,7 @@ static void emit_cf_to(struct em *e, int dst)
     for (unsigned k = 0; k < 4; k++) {
         b1(e, 0x3D); b4(e, k32[k].kind | 2u << 4);          /* cmp eax, kind */
         uint8_t *next = jcc32(e, CC_NE);
-        cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc);
+        cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc, 2);
         done[nd++] = jmp32(e);
         patch(e, next, e->p);
     }
@@ -1371,7 +1387,7 @@ static void emit_incdec_flags(struct em *e, int dec, int32_t reg)
     unsigned known = kind >= 0 ? (unsigned)kind & 0xF : 16;
     if (known == LF_NONE || known == LF_INC || known == LF_DEC)
         goto fold_done;   /* CF is in EFLAGS already */
-    if (known == LF_LOGIC && (unsigned)kind >> 4 == 2) {
+    if (known == LF_LOGIC) {
         mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* CF = 0 */
         goto fold_done;
     }
@@ -3172,6 +3188,7 @@ static int lf_aware(const struct em *e, uint32_t k)
     case FM_MOV_R16M: case FM_MOV_M16R: case FM_LEA: case FM_MOV_EAX_MOFFS: case FM_MOV_MOFFS_EAX:
     case FM_MOV_M8I: case FM_MOV_R8I: case FM_MOV_R8R:
     case FM_ALU_RR: case FM_ALU_RI: case FM_ALU_RM: case FM_ALU_MR: case FM_ALU_MI:
+    case FM_ALU8_RR: case FM_ALU8_RI: case FM_ALU8_RM: case FM_ALU8_MR: case FM_ALU8_MI:
     case FM_INCDEC: case FM_INCDEC_M: case FM_SHIFT: case FM_ROT:
     case FM_IMUL_RR: case FM_IMUL_RM: case FM_IMUL_RRI: case FM_IMUL_RMI:
     case FM_GRP3_NOT: case FM_GRP3_NEG: case FM_GRP3_MUL: case FM_GRP3_IMUL: case FM_GRP3_DIV:
