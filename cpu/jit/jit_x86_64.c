@@ -60,6 +60,7 @@ struct stub {
     uint8_t leave;        /* ST_HANDLER: leave the block after the handler */
     uint8_t in_run;       /* ST_READ: a load inside an x87 run (top, prev as for ST_X87) */
     uint8_t lfr;          /* the lazy flags were in registers (kind lfr_kind) where it was added */
+    uint8_t lfr_cf;       /* (and CF in r11d) */
     int lfr_kind;
     uint32_t tlb_n;       /* e->tlb_n where it was added, */
     uint32_t tlb_back;    /* and how many more at its rejoin */
@@ -107,6 +108,7 @@ struct em {
      * of kind lfr_kind, and not yet in struct cpu ("the lazy flags in
      * registers"); k: the instruction being emitted */
     int lfr, lfr_kind;
+    int lfr_cf;                    /* and CF is r11d, not yet in EFLAGS (kind INC/DEC) */
     int lf_off, lf_bad;            /* compiling without them; a missed spill was found */
     uint32_t k;
     /* TLB hits of the fast paths (r13): the ST_READ/ST_WRITE ones are
@@ -168,7 +170,7 @@ static void rex(struct em *e, int w, int reg, int index, int base, int force)
 static void mem_op(struct em *e, int w, int force, unsigned op, int reg, int base, int index, int scale,
                    int32_t disp)
 {
-    lf_guard(e, base == RBX && disp >= LF_FIRST && disp < LF_END);
+    lf_guard(e, base == RBX && ((disp >= LF_FIRST && disp < LF_END) || (e->lfr_cf && disp == (int32_t)offsetof(struct cpu, eflags))));
     rex(e, w, reg, index, base, force);
     for (; op > 0xFF; op >>= 8)
         b1(e, op & 0xFF);
@@ -262,7 +264,8 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         return;
     }
     e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0, 0,
-                                           (uint8_t)e->lfr, e->lfr_kind, e->tlb_n, 0 };
+                                           (uint8_t)e->lfr, (uint8_t)(e->lfr && e->lfr_cf), e->lfr_kind, e->tlb_n, 0 };
+    lf_guard(e, kind == ST_CHECK_KEEP && e->lfr_cf);   /* (its way back must keep the host's flags) */
 }
 
 /* One more jump to the stub added last. */
@@ -282,7 +285,8 @@ static void rejoin_here(struct em *e, int from)
             e->stubs[s].rejoin = e->p;
             e->stubs[s].tlb_back = e->tlb_n - e->stubs[s].tlb_n;
             /* the stub brings the lazy flags back as they were where it was added */
-            if (e->stubs[s].lfr != e->lfr || (e->lfr && e->stubs[s].lfr_kind != e->lfr_kind)) {
+            if (e->stubs[s].lfr != e->lfr ||
+                (e->lfr && (e->stubs[s].lfr_kind != e->lfr_kind || e->stubs[s].lfr_cf != e->lfr_cf))) {
                 assert(!"a stub rejoins where the lazy flags are elsewhere");
                 e->lf_bad = e->overflow = 1;
             }
@@ -642,27 +646,38 @@ static void emit_mem_done(struct em *e, uint32_t k)
 
 /* ---- lazy flags ---- */
 
-/* lf_op1 = eax-side operand a, lf_op2 = b, lf_res = r, lf_op = kind (32-bit) */
-/* Stores to the lazy flags, left out when the flags are dead. */
 /* The lazy flags in registers: what an inline form sets goes to r8d
  * (op1), r9d (op2) and r10d (res), its kind known at compile time
  * (lfr_kind), and reaches struct cpu (lf_spill) only before something
  * else could see it: an instruction not lf_aware(), a condition or CF
- * the registers do not give, a block exit. A stub stores them before its
- * calls and loads them again before it comes back. Inside an x87 run
- * (whose stub redoes the run through the handlers) they stay in struct
- * cpu. A block starts with them in struct cpu. */
-enum { LF_R_OP1 = R8, LF_R_OP2 = R9, LF_R_RES = R10 };
+ * the registers do not give, a block exit. INC/DEC after a kind whose CF
+ * is known in line keep that CF in r11d (lfr_cf) rather than in EFLAGS.
+ * A stub stores them before its calls and loads them again before it
+ * comes back. Inside an x87 run (whose stub redoes the run through the
+ * handlers) they stay in struct cpu. A block starts with them in struct
+ * cpu. Stores are left out altogether when the flags are dead. */
+enum { LF_R_OP1 = R8, LF_R_OP2 = R9, LF_R_RES = R10, LF_R_CF = R11 };
 
 static int lf_reg(int32_t d)
 {
     return d == CPU(lf_op1) ? LF_R_OP1 : d == CPU(lf_op2) ? LF_R_OP2 : LF_R_RES;
 }
 
+/* CF from r11d into EFLAGS (clobbers the host's flags) */
+static void lf_fold_cf(struct em *e)
+{
+    if (!e->lfr || !e->lfr_cf)
+        return;
+    e->lfr_cf = 0;
+    mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* and [eflags], ~CF */
+    mem_op(e, 0, 0, 0x09, LF_R_CF, RBX, -1, 0, CPU(eflags));           /* or [eflags], r11d */
+}
+
 static void lf_spill(struct em *e)
 {
     if (!e->lfr)
         return;
+    lf_fold_cf(e);
     e->lfr = 0;
     st(e, CPU(lf_op1), LF_R_OP1);
     st(e, CPU(lf_op2), LF_R_OP2);
@@ -670,12 +685,17 @@ static void lf_spill(struct em *e)
     sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
 }
 
-/* a stub on its way back (its calls lost the registers) */
-static void lf_reload(struct em *e)
+/* a stub on its way back (its calls lost the registers); cf: r11d too
+ * (clobbers the host's flags) */
+static void lf_reload(struct em *e, int cf)
 {
     ld(e, LF_R_OP1, CPU(lf_op1));
     ld(e, LF_R_OP2, CPU(lf_op2));
     ld(e, LF_R_RES, CPU(lf_res));
+    if (cf) {
+        ld(e, LF_R_CF, CPU(eflags));
+        rr_op(e, 0, 0x83, 4, LF_R_CF); b1(e, FL_CF);                   /* and r11d, CF */
+    }
 }
 
 static int x87_in_run(const struct em *e, uint32_t k);
@@ -684,6 +704,7 @@ static int x87_in_run(const struct em *e, uint32_t k);
  * ones). When they are dead nothing is stored anywhere. */
 static void lf_begin(struct em *e)
 {
+    e->lfr_cf = 0;
     if (e->flags_dead)
         e->lfr = 0;   /* (nothing can look before the next full set) */
     else if (e->lf_off || x87_in_run(e, e->k))
@@ -1200,6 +1221,13 @@ static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc, int 
     rr_op(e, 0, 0xB60F, dst, RCX);                           /* movzx dst, cl */
 }
 
+/* Whether emit_cf_to() finds the CF of known kind `kind` in line */
+static int cf_in_line(int kind)
+{
+    unsigned k = (unsigned)kind & 0xF;
+    return kind >= 0 && (k == LF_LOGIC || ((k == LF_ADD || k == LF_ADC || k == LF_SUB || k == LF_SBB) && kind >> 4 <= 2));
+}
+
 /* dst (a register calls keep: ebp or r15) = CF of the pending
  * operation, 0 or 1: in line for the 32-bit ADD, ADC, SUB, SBB and logic
  * kinds (as flags_cf_quick), and for those of any size when the kind is
@@ -1217,6 +1245,12 @@ static void emit_cf_to(struct em *e, int dst)
     int known = lf_known(e);
     if (known >= 0 && (known & 0xF) == LF_LOGIC) {
         rr_op(e, 0, 0x33, dst, dst);                         /* CF = 0 */
+        return;
+    }
+    if (known >= 0 && ((known & 0xF) == LF_INC || (known & 0xF) == LF_DEC)) {
+        lf_fold_cf(e);                                       /* CF as it is in EFLAGS */
+        ld(e, dst, CPU(eflags));
+        rr_op(e, 0, 0x83, 4, dst); b1(e, FL_CF);
         return;
     }
     for (unsigned k = 0; k < 4; k++)
@@ -1285,7 +1319,7 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
         }
         if (x87_in_run(e, k))                  /* leaving an x87 run: FSW, FIP first */
             x87_flush(e, e->x87_top, e->x87_last);
-        int lfr = e->lfr;
+        int lfr = e->lfr, lfr_cf = e->lfr_cf;
         lf_spill(e);                             /* (on the way out only) */
         movi(e, RAX, target);
         jump_to_eax(e, k);
@@ -1293,10 +1327,13 @@ static void emit_jcc(struct em *e, uint32_t k, int cc)
         chain_exit(e, k, target);
         patch(e, stay, e->p);
         e->lfr = lfr;
+        e->lfr_cf = lfr_cf;
         e->kind = e->kind_in;                    /* the lazy flags are as they were */
         e->host = e->host_in;                    /* (a redo may set only some host flags) */
         return;
     }
+    lf_guard(e, e->lfr_cf && e->host_in);     /* (only INC/DEC leave CF in r11d: they set no host flags) */
+    lf_fold_cf(e);                               /* (before the condition: it clobbers the host's flags) */
     if (cond_flags(e, cc, 1)) {
         lf_spill(e);                             /* (moves: the host flags stay) */
         taken = jcc32(e, cc);
@@ -1385,8 +1422,16 @@ static void emit_incdec_flags(struct em *e, int dec, int32_t reg)
 {
     int kind = lf_known(e);
     unsigned known = kind >= 0 ? (unsigned)kind & 0xF : 16;
-    if (known == LF_NONE || known == LF_INC || known == LF_DEC)
-        goto fold_done;   /* CF is in EFLAGS already */
+    int cf_reg = 0;   /* CF goes on in r11d */
+    if (known == LF_NONE || known == LF_INC || known == LF_DEC) {
+        cf_reg = e->lfr && e->lfr_cf;   /* CF stays where it is (EFLAGS or r11d) */
+        goto fold_done;
+    }
+    if (!e->lf_off && !x87_in_run(e, e->k) && cf_in_line(kind)) {   /* the flags go to registers */
+        emit_cf_to(e, LF_R_CF);
+        cf_reg = 1;
+        goto fold_done;
+    }
     if (known == LF_LOGIC) {
         mem_op(e, 0, 0, 0x81, 4, RBX, -1, 0, CPU(eflags)); b4(e, ~FL_CF);   /* CF = 0 */
         goto fold_done;
@@ -1421,6 +1466,7 @@ fold_done:
     lf_st(e, CPU(lf_res), RCX);
     lf_sti(e, CPU(lf_op2), 1);
     lf_sti(e, CPU(lf_op), (uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
+    e->lfr_cf = e->lfr && cf_reg;
     e->kind = (int)((uint32_t)(dec ? LF_DEC : LF_INC) | 2u << 4);
 }
 
@@ -2808,7 +2854,7 @@ static int emit_inline(struct em *e, uint32_t k)
 static void stub_back(struct em *e, const struct stub *s)
 {
     if (s->lfr)
-        lf_reload(e);
+        lf_reload(e, s->lfr_cf);
     if (s->tlb_back)
         mem_op(e, 1, 0, 0x8D, R13, R13, -1, 0, -(int32_t)s->tlb_back);   /* lea r13, [r13 - n] */
     patch(e, jmp32(e), s->rejoin);
@@ -2821,6 +2867,7 @@ static void emit_stub(struct em *e, struct stub *s)
     uint32_t k = s->k;
     e->lfr = s->lfr;   /* the lazy flags to struct cpu before any call */
     e->lfr_kind = s->lfr_kind;
+    e->lfr_cf = s->lfr_cf;
     lf_spill(e);
     e->tlb_n = s->tlb_n;   /* (for the exits from here) */
     switch (s->kind) {

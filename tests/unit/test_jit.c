@@ -1761,6 +1761,52 @@ static void shm_setup(struct machine *m, int v)
     phys_write(&m->pm, DATA + 0xFFE, 0x9E3779B9, 4);
 }
 
+/* INC/DEC after an ADD keep the ADD's CF in a register (r11d): over a
+ * slow read (a page-crossing dword, a call from the stub), into ADC's
+ * carry in, and under a JNZ on DEC's result, in a superblock and (the
+ * JNZ the last instruction of its page) at the block's end. */
+static void incdec_cf_setup(struct machine *m, int v)
+{
+    (void)v;
+    struct cpu *c = &m->cpu;
+    c->regs[R_EAX] = 0x9E3779B9;
+    c->regs[R_EBX] = 0x7F4A7C15;
+    c->regs[R_ECX] = c->regs[R_ESI] = 0;
+    c->regs[R_EDI] = DATA + 0xFFE;
+    phys_write(&m->pm, DATA + 0xFFE, 0x12345678, 4);
+}
+
+START_TEST(test_incdec_cf)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xBD, 40, 0, 0, 0);                      /* mov ebp, 40 */
+    uint32_t loop = a->n;
+    E(a, 0x01, 0xD8, 0x41, 0x8B, 0x17);           /* add eax, ebx; inc ecx; mov edx, [edi] */
+    E(a, 0x83, 0xD6, 0x00, 0x01, 0xD8, 0x4D);     /* adc esi, 0; add eax, ebx; dec ebp */
+    jcc_back(a, 5, loop);                         /* jnz */
+    E(a, 0xF4);
+    for (int run = 0; run < 4; run++) {
+        int chunked = run & 1;
+        uint32_t at = run < 2 ? CODE : CODE + 0x1000 - (prog.n - 1);   /* the JNZ ends the page */
+        struct pair p = pair_new((struct env){ 0, 0, 1, 0 }, &prog, at, incdec_cf_setup, 0);
+        ck_assert_int_eq(run_both(p.a, p.b, chunked ? 7 : 0, "inc/dec cf"), CPU_EXIT_HLT);
+        uint32_t x = 0x9E3779B9, y = 0x7F4A7C15, carries = 0, cf = 0;
+        for (int r = 0; r < 40; r++) {   /* what the guest computes */
+            carries += x + y < x;
+            x += y;
+            cf = x + y < x;
+            x += y;
+        }
+        ck_assert_uint_eq(p.a->cpu.regs[R_ESI], carries);
+        ck_assert_uint_eq(p.a->cpu.regs[R_EAX], x);
+        ck_assert_uint_eq(p.a->cpu.regs[R_ECX], 40);
+        ck_assert_uint_eq(cpu_get_eflags(&p.a->cpu) & FL_CF, cf);
+        pair_free(p);
+    }
+}
+END_TEST
+
 /* Shifts of a dword in memory, in line (FM_SHIFT_M, FM_SHIFT_CL_M), whose
  * operand crosses a page, so that every read and write is a slow one
  * (a call, which loses ecx):
@@ -2356,6 +2402,7 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_indirect);
     tcase_add_test(tc, test_indirect_collision);
     tcase_add_test(tc, test_shift_mem_slow);
+    tcase_add_test(tc, test_incdec_cf);
     tcase_add_loop_test(tc, test_superblock, 0, 3);
     tcase_add_test(tc, test_followed_jmp_fault);
     tcase_add_test(tc, test_x87_run_over_integer);
