@@ -755,6 +755,16 @@ static const int alu_kind[8] = { LF_ADD, LF_LOGIC, 0, 0, LF_LOGIC, LF_SUB, LF_LO
 /* eax = eax op ecx, flags recorded; keeps eax = a? no: ebp = a for memory forms */
 static void alu_compute(struct em *e, int op)
 {
+    lf_begin(e);
+    if (e->lfr) {   /* (moves: the host flags stay) */
+        rr_op(e, 0, 0x8B, LF_R_OP1, RAX);
+        rr_op(e, 0, 0x8B, LF_R_OP2, RCX);
+        rr_op(e, 0, alu_host_op[op], RCX, RAX);  /* op eax, ecx */
+        rr_op(e, 0, 0x8B, LF_R_RES, RAX);
+        e->lfr_kind = e->kind = (int)((uint32_t)alu_kind[op] | 2u << 4);
+        e->host = 1;
+        return;
+    }
     rr_op(e, 0, 0x8B, RDX, RAX);                 /* mov edx, eax (a) */
     rr_op(e, 0, alu_host_op[op], RCX, RAX);      /* op eax, ecx */
     set_flags(e, alu_kind[op], RDX, RCX, RAX);   /* (moves: the host flags stay) */
