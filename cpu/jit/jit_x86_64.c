@@ -77,6 +77,8 @@ struct em {
     uint8_t *epilogue;
     uint8_t *count_exit;           /* eax = instructions retired: icount, then the epilogue */
     uint8_t *chain_check;          /* the shared routine of chain exits */
+    uint8_t *lf_save, *lf_load;    /* shared routines: r8d-r10d to the lazy-flag fields and back */
+    uint8_t *tlb_flush;            /* shared routine: flush_tlb() with n in eax */
     struct jit_slot *table;        /* the successor table (JIT_TABLE entries) */
     struct jit_slot *slots;        /* the pool, and how much of it is used */
     size_t nslots;
@@ -170,7 +172,8 @@ static void rex(struct em *e, int w, int reg, int index, int base, int force)
 static void mem_op(struct em *e, int w, int force, unsigned op, int reg, int base, int index, int scale,
                    int32_t disp)
 {
-    lf_guard(e, base == RBX && ((disp >= LF_FIRST && disp < LF_END) || (e->lfr_cf && disp == (int32_t)offsetof(struct cpu, eflags))));
+    lf_guard(e, base == RBX && ((disp >= LF_FIRST && disp < LF_END) ||
+                                (e->lfr_cf && disp == (int32_t)offsetof(struct cpu, eflags))));
     rex(e, w, reg, index, base, force);
     for (; op > 0xFF; op >>= 8)
         b1(e, op & 0xFF);
@@ -263,8 +266,10 @@ static void add_stub(struct em *e, int kind, uint32_t k, uint8_t *at, int seg, i
         e->overflow = 1;
         return;
     }
-    e->stubs[e->nstubs++] = (struct stub){ (uint8_t)kind, (uint8_t)seg, (uint8_t)size, at != NULL, 0, 0, k, { at }, NULL, 0, 0, -1, 0, 0,
-                                           (uint8_t)e->lfr, (uint8_t)(e->lfr && e->lfr_cf), e->lfr_kind, e->tlb_n, 0 };
+    e->stubs[e->nstubs++] = (struct stub){
+        .kind = (uint8_t)kind, .seg = (uint8_t)seg, .size = (uint8_t)size, .npatch = at != NULL, .k = k,
+        .patch = { at }, .prev = -1, .lfr = (uint8_t)e->lfr, .lfr_cf = (uint8_t)(e->lfr && e->lfr_cf),
+        .lfr_kind = e->lfr_kind, .tlb_n = e->tlb_n };
     lf_guard(e, kind == ST_CHECK_KEEP && e->lfr_cf);   /* (its way back must keep the host's flags) */
 }
 
@@ -329,14 +334,15 @@ static void count_tlb(struct em *e)
         mem_op(e, 1, 0, 0x8D, R13, R13, -1, 0, (int32_t)e->tlb_n);   /* lea r13, [r13 + n] */
 }
 
+static void call_rel(struct em *e, const uint8_t *target);
+
 /* Before a call that may fault (it longjmps past the epilogue, losing
  * r13): the hits so far to the statistics, r13 then such that the exits'
- * counts stay right. Clobbers the host flags. */
+ * counts stay right. Clobbers rax and the host flags. */
 static void flush_tlb(struct em *e)
 {
-    count_tlb(e);
-    mem_op(e, 1, 0, 0x01, R13, RBX, -1, 0, CPU(mmu.tlb_hits));         /* add [tlb_hits], r13 */
-    rr_op(e, 1, 0xC7, 0, R13); b4(e, (uint32_t)-(int32_t)e->tlb_n);   /* mov r13, -n */
+    movi(e, RAX, e->tlb_n);
+    call_rel(e, e->tlb_flush);   /* [tlb_hits] += r13 + n; r13 = -n; clobbers rax */
 }
 
 /* Exit with k + 1 instructions retired (icount is set on the way out);
@@ -685,13 +691,31 @@ static void lf_spill(struct em *e)
     sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
 }
 
+/* call rel32 */
+static void call_rel(struct em *e, const uint8_t *target)
+{
+    b1(e, 0xE8);
+    uint8_t *rel = e->p;
+    b4(e, 0);
+    patch(e, rel, target);
+}
+
+/* lf_spill() in a stub: the stores in a shared routine (less code) */
+static void lf_spill_stub(struct em *e)
+{
+    if (!e->lfr)
+        return;
+    lf_fold_cf(e);
+    e->lfr = 0;
+    sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
+    call_rel(e, e->lf_save);
+}
+
 /* a stub on its way back (its calls lost the registers); cf: r11d too
  * (clobbers the host's flags) */
 static void lf_reload(struct em *e, int cf)
 {
-    ld(e, LF_R_OP1, CPU(lf_op1));
-    ld(e, LF_R_OP2, CPU(lf_op2));
-    ld(e, LF_R_RES, CPU(lf_res));
+    call_rel(e, e->lf_load);
     if (cf) {
         ld(e, LF_R_CF, CPU(eflags));
         rr_op(e, 0, 0x83, 4, LF_R_CF); b1(e, FL_CF);                   /* and r11d, CF */
@@ -1213,7 +1237,8 @@ static void emit_adcsbb(struct em *e, int sbb)
     st(e, CPU(lf_op), RDX);                      /* cin: LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1 */
 }
 
-/* dst = 1 when [rbx + a] cc [rbx + b] (unsigned), else 0; clobbers ecx */
+/* dst = 1 when lazy-flag field a cc field b (unsigned, in their low
+ * `size` bytes: 0 byte, 1 word, 2 dword), else 0; clobbers ecx */
 static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc, int size)
 {
     unsigned op = size ? 0x3B : 0x3A;                        /* cmp ecx/cx/cl, b (the low bytes) */
@@ -1235,7 +1260,8 @@ static void cf_compare(struct em *e, int dst, int32_t a, int32_t b, int cc, int 
 static int cf_in_line(int kind)
 {
     unsigned k = (unsigned)kind & 0xF;
-    return kind >= 0 && (k == LF_LOGIC || ((k == LF_ADD || k == LF_ADC || k == LF_SUB || k == LF_SBB) && kind >> 4 <= 2));
+    return kind >= 0 &&
+           (k == LF_LOGIC || ((k == LF_ADD || k == LF_ADC || k == LF_SUB || k == LF_SBB) && kind >> 4 <= 2));
 }
 
 /* dst (a register calls keep: ebp or r15) = CF of the pending
@@ -2878,7 +2904,7 @@ static void emit_stub(struct em *e, struct stub *s)
     e->lfr = s->lfr;   /* the lazy flags to struct cpu before any call */
     e->lfr_kind = s->lfr_kind;
     e->lfr_cf = s->lfr_cf;
-    lf_spill(e);
+    lf_spill_stub(e);
     e->tlb_n = s->tlb_n;   /* (for the exits from here) */
     switch (s->kind) {
     case ST_READ:
@@ -2981,6 +3007,7 @@ struct jit {
     size_t base;          /* bytes of shared routines at the start (kept by jit_reset) */
     size_t limit;         /* bytes of the buffer in use at most (JIT_MEM, less for tests) */
     uint8_t *chain_check;
+    uint8_t *lf_save, *lf_load, *tlb_flush;
     struct jit_slot *slots;
     size_t nslots;
     struct jit_slot *table;   /* JIT_TABLE entries */
@@ -3280,6 +3307,9 @@ static jit_block_fn *compile(struct jit *j, const struct block *b, int32_t idx, 
     e->nraw = 0;
     e->tlb_n = 0;
     e->chain_check = j->chain_check;
+    e->lf_save = j->lf_save;
+    e->lf_load = j->lf_load;
+    e->tlb_flush = j->tlb_flush;
     e->slots = j->slots;
     e->table = j->table;
     e->nslots = j->nslots;
@@ -3383,8 +3413,23 @@ struct jit *jit_create(void)
     e->p = j->mem;
     e->end = j->mem + JIT_BLOCK_MAX;
     e->overflow = 0;
+    e->lfr = e->lfr_cf = 0;
     j->chain_check = e->p;
     emit_chain_check(e, j->table);
+    j->lf_save = e->p;
+    for (int f = 0; f < 3; f++)
+        st(e, CPU(lf_res) + 4 * f, f == 0 ? LF_R_RES : f == 1 ? LF_R_OP1 : LF_R_OP2);
+    b1(e, 0xC3);
+    j->lf_load = e->p;
+    for (int f = 0; f < 3; f++)
+        ld(e, f == 0 ? LF_R_RES : f == 1 ? LF_R_OP1 : LF_R_OP2, CPU(lf_res) + 4 * f);
+    b1(e, 0xC3);
+    j->tlb_flush = e->p;
+    mem_op(e, 1, 0, 0x8D, R13, R13, RAX, 0, 0);                       /* lea r13, [r13 + rax] */
+    mem_op(e, 1, 0, 0x01, R13, RBX, -1, 0, CPU(mmu.tlb_hits));        /* add [tlb_hits], r13 */
+    rr_op(e, 1, 0xF7, 3, RAX);                                        /* neg rax */
+    rr_op(e, 1, 0x8B, R13, RAX);                                      /* mov r13, rax */
+    b1(e, 0xC3);
     j->base = j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
     j->limit = JIT_MEM;
     if (getenv("SOFTVISOR_PERF_MAP")) {
