@@ -679,17 +679,25 @@ static void lf_fold_cf(struct em *e)
     mem_op(e, 0, 0, 0x09, LF_R_CF, RBX, -1, 0, CPU(eflags));           /* or [eflags], r11d */
 }
 
-static void lf_spill(struct em *e)
+/* The registers to struct cpu; shared: the field stores through the
+ * shared routine (stubs: less code) */
+static void lf_store(struct em *e, int shared)
 {
     if (!e->lfr)
         return;
     lf_fold_cf(e);
     e->lfr = 0;
+    sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
+    if (shared) {
+        call_rel(e, e->lf_save);
+        return;
+    }
     st(e, CPU(lf_op1), LF_R_OP1);
     st(e, CPU(lf_op2), LF_R_OP2);
     st(e, CPU(lf_res), LF_R_RES);
-    sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
 }
+
+static void lf_spill(struct em *e) { lf_store(e, 0); }
 
 /* call rel32 */
 static void call_rel(struct em *e, const uint8_t *target)
@@ -698,17 +706,6 @@ static void call_rel(struct em *e, const uint8_t *target)
     uint8_t *rel = e->p;
     b4(e, 0);
     patch(e, rel, target);
-}
-
-/* lf_spill() in a stub: the stores in a shared routine (less code) */
-static void lf_spill_stub(struct em *e)
-{
-    if (!e->lfr)
-        return;
-    lf_fold_cf(e);
-    e->lfr = 0;
-    sti(e, CPU(lf_op), (uint32_t)e->lfr_kind);
-    call_rel(e, e->lf_save);
 }
 
 /* a stub on its way back (its calls lost the registers); cf: r11d too
@@ -759,40 +756,34 @@ static void lf_sti(struct em *e, int32_t d, uint32_t v)
         sti(e, d, v);
 }
 
-static void set_flags(struct em *e, int kind, int ra, int rb, int rr)
-{
-    uint32_t op = (uint32_t)kind | 2u << 4;
-    lf_begin(e);
-    lf_st(e, CPU(lf_op1), ra);
-    lf_st(e, CPU(lf_op2), rb);
-    lf_st(e, CPU(lf_res), rr);
-    if (e->lfr || e->kind_in != (int)op)   /* in struct cpu it may be there already */
-        lf_sti(e, CPU(lf_op), op);
-    e->kind = e->flags_dead ? -1 : (int)op;
-}
-
 /* the x86 operation of ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP), as
  * "op r/m32, r32"; CMP computes like SUB (the result only goes to lf_res) */
 static const unsigned alu_host_op[8] = { 0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29 };
 static const int alu_kind[8] = { LF_ADD, LF_LOGIC, 0, 0, LF_LOGIC, LF_SUB, LF_LOGIC, LF_SUB };
 
-/* eax = eax op ecx, flags recorded; keeps eax = a? no: ebp = a for memory forms */
+/* The lazy flags of an ALU op: op1 in register a (copied there before
+ * the operation: r8d or edx), op2 in ecx, the result in register r. */
+static void alu_flags(struct em *e, int kind, int a, int r)
+{
+    if (!e->lfr)
+        lf_st(e, CPU(lf_op1), a);
+    lf_st(e, CPU(lf_op2), RCX);
+    if (r != LF_R_RES)
+        lf_st(e, CPU(lf_res), r);
+    if (e->lfr || e->kind_in != kind)   /* in struct cpu it may be there already */
+        lf_sti(e, CPU(lf_op), (uint32_t)kind);
+    e->kind = e->flags_dead ? -1 : kind;
+    e->host = 1;                        /* (moves: the host flags stay) */
+}
+
+/* eax = eax op ecx, the flags recorded */
 static void alu_compute(struct em *e, int op)
 {
     lf_begin(e);
-    if (e->lfr) {   /* (moves: the host flags stay) */
-        rr_op(e, 0, 0x8B, LF_R_OP1, RAX);
-        rr_op(e, 0, 0x8B, LF_R_OP2, RCX);
-        rr_op(e, 0, alu_host_op[op], RCX, RAX);  /* op eax, ecx */
-        rr_op(e, 0, 0x8B, LF_R_RES, RAX);
-        e->lfr_kind = e->kind = (int)((uint32_t)alu_kind[op] | 2u << 4);
-        e->host = 1;
-        return;
-    }
-    rr_op(e, 0, 0x8B, RDX, RAX);                 /* mov edx, eax (a) */
+    int a = e->lfr ? LF_R_OP1 : RDX;
+    rr_op(e, 0, 0x8B, a, RAX);
     rr_op(e, 0, alu_host_op[op], RCX, RAX);      /* op eax, ecx */
-    set_flags(e, alu_kind[op], RDX, RCX, RAX);   /* (moves: the host flags stay) */
-    e->host = 1;
+    alu_flags(e, (int)((uint32_t)alu_kind[op] | 2u << 4), a, RAX);
 }
 
 /* The same for bytes: eax = a, ecx = b (zero-extended); the flags record
@@ -800,25 +791,11 @@ static void alu_compute(struct em *e, int op)
 static void alu8_compute(struct em *e, int op)
 {
     lf_begin(e);
-    if (e->lfr) {
-        rr_op(e, 0, 0x8B, LF_R_OP1, RAX);
-        rr_op(e, 0, 0x8B, LF_R_OP2, RCX);
-        rr_op(e, 0, alu_host_op[op] - 1, RCX, RAX);  /* op al, cl */
-        rr_op(e, 0, 0xB60F, LF_R_RES, RAX);          /* movzx r10d, al */
-        e->lfr_kind = e->kind = alu_kind[op];
-        e->host = 1;
-        return;
-    }
-    rr_op(e, 0, 0x8B, RDX, RAX);                 /* edx = a */
+    int a = e->lfr ? LF_R_OP1 : RDX, r = e->lfr ? LF_R_RES : RSI;
+    rr_op(e, 0, 0x8B, a, RAX);
     rr_op(e, 0, alu_host_op[op] - 1, RCX, RAX);  /* op al, cl: the host flags are the byte's */
-    rr_op(e, 0, 0xB60F, RSI, RAX);               /* esi = res & 0xFF (movzx esi, al) */
-    st(e, CPU(lf_op1), RDX);
-    st(e, CPU(lf_op2), RCX);
-    st(e, CPU(lf_res), RSI);
-    if (e->kind_in != alu_kind[op])
-        sti(e, CPU(lf_op), (uint32_t)alu_kind[op]);
-    e->kind = alu_kind[op];
-    e->host = 1;
+    rr_op(e, 0, 0xB60F, r, RAX);                 /* movzx r, al */
+    alu_flags(e, alu_kind[op], a, r);
 }
 
 /* ---- the inline forms ---- */
@@ -1279,7 +1256,7 @@ static void emit_cf_to(struct em *e, int dst)
     };
     /* a kind known here: just its case */
     int known = lf_known(e);
-    if (known >= 0 && (known & 0xF) == LF_LOGIC) {
+    if (cf_in_line(known) && (known & 0xF) == LF_LOGIC) {
         rr_op(e, 0, 0x33, dst, dst);                         /* CF = 0 */
         return;
     }
@@ -1290,7 +1267,7 @@ static void emit_cf_to(struct em *e, int dst)
         return;
     }
     for (unsigned k = 0; k < 4; k++)
-        if (known >= 0 && (uint32_t)(known & 0xF) == k32[k].kind && known >> 4 <= 2) {
+        if (cf_in_line(known) && (uint32_t)(known & 0xF) == k32[k].kind) {
             cf_compare(e, dst, k32[k].a, k32[k].b, k32[k].cc, known >> 4);
             return;
         }
@@ -2904,7 +2881,7 @@ static void emit_stub(struct em *e, struct stub *s)
     e->lfr = s->lfr;   /* the lazy flags to struct cpu before any call */
     e->lfr_kind = s->lfr_kind;
     e->lfr_cf = s->lfr_cf;
-    lf_spill_stub(e);
+    lf_store(e, 1);
     e->tlb_n = s->tlb_n;   /* (for the exits from here) */
     switch (s->kind) {
     case ST_READ:
