@@ -2020,6 +2020,51 @@ static void x87_mul64(struct em *e, unsigned p, uint8_t **fail)
     x87_round64(e, p);
 }
 
+/* fpu_jit_div for 64-bit precision in line: both normal, the result too.
+ * As f80f_div: one 128/64 division of a * 2^63 by b (a >> 1 < b: the
+ * quotient fits), then the two bits after the quotient and whether
+ * anything is left by two steps of long division, without jumps. */
+static void x87_div64(struct em *e, unsigned p, uint8_t **fail)
+{
+    x87_normals(e, fail);
+    rr_op(e, 0, 0x2B, RAX, R10);                                  /* sub eax, r10d */
+    mem_op(e, 0, 0, 0x8D, R11, RAX, -1, 0, F80_BIAS);             /* lea r11d, [rax + BIAS] */
+    mem_op(e, 0, 0, 0x8D, RAX, R11, -1, 0, -2);
+    rr_op(e, 0, 0x81, 7, RAX); b4(e, 0x7FFC);
+    x87_fail(e, CC_A);                                            /* the exponent out of 2..7FFEh */
+    rr_op(e, 0, 0x33, RSI, RCX);                                  /* the sign */
+    rr_op(e, 1, 0x8B, R9, RDX);                                   /* r9 = b */
+    rr_op(e, 1, 0x8B, RDX, RDI);
+    rr_op(e, 1, 0xD1, 5, RDX);                                    /* shr rdx, 1 */
+    rr_op(e, 1, 0x8B, RAX, RDI);
+    rr_op(e, 1, 0xC1, 4, RAX); b1(e, 63);                         /* rdx:rax = a * 2^63 */
+    rr_op(e, 1, 0xF7, 6, R9);                                     /* div r9 */
+    rr_op(e, 1, 0x8B, RDI, RAX);                                  /* rdi = the quotient */
+    rr_op(e, 0, 0x33, RAX, RAX);
+    for (int s = 0; s < 2; s++) {   /* rdx = the remainder (< b); eax takes the bits inverted */
+        rr_op(e, 1, 0x8B, R10, R9);
+        rr_op(e, 1, 0x2B, R10, RDX);                              /* r10 = b - rem */
+        mem_op(e, 1, 0, 0x8D, RCX, RDX, RDX, 0, 0);               /* lea rcx, [rdx + rdx] */
+        rr_op(e, 1, 0x2B, RDX, R10);                              /* sub rdx, r10: CF = bit 0 */
+        rr_op(e, 1, 0x420F, RDX, RCX);                            /* cmovc rdx, rcx */
+        rr_op(e, 0, 0x13, RAX, RAX);                              /* adc eax, eax */
+    }
+    rr_op(e, 0, 0x83, 6, RAX); b1(e, 3);                          /* xor eax, 3 */
+    rr_op(e, 1, 0xC1, 4, RAX); b1(e, 62);
+    rr_op(e, 1, 0xF7, 3, RDX);                                    /* neg rdx: CF = anything left */
+    rr_op(e, 1, 0x83, 2, RAX); b1(e, 0);                          /* adc rax, 0 */
+    rr_op(e, 1, 0x8B, RDX, RAX);                                  /* rdx = the bits below */
+    /* a quotient below 1: one left (no jump, see x87_rn) */
+    rr_op(e, 1, 0x8B, RCX, RDI);
+    rr_op(e, 1, 0xC1, 5, RCX); b1(e, 63);
+    rr_op(e, 0, 0x83, 6, RCX); b1(e, 1);                          /* ecx = 1 - bit 63 */
+    rr_op(e, 1, 0xA50F, RDX, RDI);                                /* shld rdi, rdx, cl */
+    rr_op(e, 1, 0xD3, 4, RDX);                                    /* shl rdx, cl */
+    rr_op(e, 0, 0x29, RCX, R11);                                  /* sub r11d, ecx */
+    rr_op(e, 0, 0x8B, RAX, R11);
+    x87_round64(e, p);
+}
+
 /* After a call to fpu_jit_*: the stub when x (rdx) is 0, else the result to
  * physical register p and the flags into ebp. */
 static void x87_result(struct em *e, uint32_t k, unsigned p);
@@ -2068,22 +2113,22 @@ static void x87_comi(struct em *e, uint32_t k)
 }
 
 /* ST(p) = fn(rdi/esi, rdx/ecx) by a call to an fpu_jit_* arithmetic
- * function (drop from ebp in r8d), or add and multiply at 64-bit
+ * function (drop from ebp in r8d), or add, multiply and divide at 64-bit
  * precision in line (their rare cases: the stub for instruction k) */
 static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p)
 {
     rr_op(e, 0, 0x8B, R8, RBP);
     rr_op(e, 0, 0xC1, 5, R8); b1(e, 16);                          /* shr r8d, 16 */
-    uint8_t *out = NULL, *call[4] = { NULL, NULL, NULL, NULL };
-    if (fn != (const void *)fpu_jit_div) {
-        x87_new_stub(e, k, NULL);
-        call[3] = jcc32(e, CC_NE);                                /* drop != 0 */
-        if (fn == (const void *)fpu_jit_add)
-            x87_add64(e, p, call);
-        else
-            x87_mul64(e, p, call);
-        out = jmp32(e);
-    }
+    uint8_t *call[4] = { NULL, NULL, NULL, NULL };
+    x87_new_stub(e, k, NULL);
+    call[3] = jcc32(e, CC_NE);                                    /* drop != 0 */
+    if (fn == (const void *)fpu_jit_add)
+        x87_add64(e, p, call);
+    else if (fn == (const void *)fpu_jit_mul)
+        x87_mul64(e, p, call);
+    else
+        x87_div64(e, p, call);
+    uint8_t *out = jmp32(e);
     for (int c = 0; c < 4; c++)   /* other precisions, zeros and the rest: the function */
         patch(e, call[c], e->p);
     call_abs(e, fn);

@@ -991,8 +991,10 @@ END_TEST
 
 /* FADD/FSUB/FMUL/FDIV and FCOMI in line on operand pairs made to round: exponents
  * 0-70 apart, ties and near-ties below the last bit, carries, cancellation,
- * results beyond the exponent range; every result stored (FSTP m80). */
+ * results beyond the exponent range (quotients by a tiny and a huge divisor
+ * too); every result stored (FSTP m80). */
 #define X87_PAIRS 600
+#define X87_DIVISOR(j) (DATA + X87_PAIRS * 20 + 2 + 10 * (j))
 static void x87_arith_setup(struct machine *m, int k)
 {
     uint64_t s = 0x5DEECE66Dull + (uint64_t)k;
@@ -1020,6 +1022,10 @@ static void x87_arith_setup(struct machine *m, int k)
         phys_write(&m->pm, at + 18, sb, 2);
     }
     phys_write(&m->pm, DATA + X87_PAIRS * 20, k ? 0x027F : 0x037F, 2);
+    for (uint32_t j = 0; j < 2; j++) {                 /* divisors 2^-16380 and 2^16381 */
+        put8(m, X87_DIVISOR(j), rng_next(&s) | 1ull << 63);
+        phys_write(&m->pm, X87_DIVISOR(j) + 8, j ? 0x7FFC : 0x0003, 2);
+    }
     m->cpu.regs[R_EDI] = DATA;
     m->cpu.regs[R_ESI] = 0x40000;   /* the results */
 }
@@ -1048,7 +1054,13 @@ START_TEST(test_x87_arith)
     E(a, 0xDE, 0xC1, 0xDB, 0x7E, 54);               /* faddp; fstp tword [esi+54] */
     E(a, 0xDB, 0x2F, 0xD9, 0xEE, 0xD8, 0xF1);       /* fld tword [edi]; fldz; fdiv st0, st1 */
     E(a, 0xD8, 0xC1, 0xDB, 0x7E, 64, 0xDD, 0xD8);   /* fadd st0, st1; fstp tword [esi+64]; fstp st0 */
-    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 74, 0x4D);     /* add edi, 20; add esi, 74; dec ebp */
+    for (int j = 0; j < 2; j++) {   /* quotients at the ends of the exponent range */
+        E(a, 0xDB, 0x2D);                           /* fld tword [divisor j] */
+        e32(a, X87_DIVISOR(j));
+        E(a, 0xDB, 0x2F, 0xD8, 0xF1);               /* fld tword [edi]; fdiv st0, st1 */
+        E(a, 0xDB, 0x7E, (uint8_t)(74 + 10 * j), 0xDD, 0xD8);   /* fstp tword [esi+74+10j]; fstp st0 */
+    }
+    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 94, 0x4D);     /* add edi, 20; add esi, 94; dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
     struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_arith_setup, _i);
