@@ -103,6 +103,7 @@ struct em {
     int x87_top_ok;
     uint32_t x87_k0, x87_end;
     int32_t x87_last;              /* the run's x87 instruction emitted last (-1: none yet) */
+    int x87_held;                  /* >= 0: the stubs from there on rejoin in x87_reload */
     int x87_run_stub;
     int nraw;
     int eip_in_eax;                /* the instruction ended storing EIP from eax (eax still holds it) */
@@ -2151,12 +2152,21 @@ static void x87_result(struct em *e, uint32_t k, unsigned p)
 /* The binary64 (size 8) or binary32 (4) operand at seg:r15d as an f80 in
  * rdx (significand) and ecx (sign and exponent); a TLB miss, or a value
  * that is neither normal nor zero: the stub. Clobbers eax, esi. */
+static uint8_t *x87_from_ieee(struct em *e, int f64);
 static void x87_load(struct em *e, uint32_t k, int seg, int size)
 {
     int f64 = size == 8;
     emit_fast(e, k, seg, size, MMU_READ, ST_X87);
     x87_mark_stub(e);
     mem_op(e, f64, 0, 0x8B, RDX, RAX, -1, 0, 0);                  /* mov rdx/edx, [rax] */
+    add_to_stub(e, x87_from_ieee(e, f64));
+}
+
+/* The binary64 (f64) or binary32 image in rdx as an f80 in rdx / ecx;
+ * returns the jump (to be patched) taken for a value neither normal nor
+ * zero. Clobbers esi. */
+static uint8_t *x87_from_ieee(struct em *e, int f64)
+{
     rr_op(e, f64, 0x8B, RCX, RDX);
     rr_op(e, f64, 0xC1, 5, RCX); b1(e, f64 ? 52 : 23);            /* the exponent */
     rr_op(e, 0, 0x81, 4, RCX); b4(e, f64 ? 0x7FF : 0xFF);
@@ -2174,12 +2184,13 @@ static void x87_load(struct em *e, uint32_t k, int seg, int size)
     patch(e, special, e->p);                                       /* a zero, else the stub */
     rr_op(e, f64, 0x8B, RSI, RDX);
     rr_op(e, f64, 0x01, RSI, RSI);                                 /* add rsi, rsi: all but the sign */
-    add_to_stub(e, jcc32(e, CC_NE));
+    uint8_t *other = jcc32(e, CC_NE);
     rr_op(e, f64, 0xC1, 5, RDX); b1(e, f64 ? 63 : 31);
     rr_op(e, 0, 0xC1, 4, RDX); b1(e, 15);
     rr_op(e, 0, 0x8B, RCX, RDX);                                   /* the sign */
     rr_op(e, 0, 0x33, RDX, RDX);
     patch(e, done, e->p);
+    return other;
 }
 
 /* The int32 operand at seg:r15d as an f80 in rdx / ecx (FILD m32: always
@@ -2301,6 +2312,44 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
     x87_fdp(e, i);
     if (x->pop)
         x87_pop(e);
+}
+
+/* FLD m right after FSTP m of the same size to the same operand (GCC's
+ * spills under -fexcess-precision=standard: fft's butterfly in set b) */
+static int x87_reload_pair(const struct insn *a, const struct insn *b)
+{
+    struct x87op xa = x87_decode(a), xb = x87_decode(b);
+    return xa.kind == XK_FST_M && xa.pop && xb.kind == XK_FLD_M && !xb.integer && xa.size == xb.size &&
+           a->seg == b->seg && a->base == b->base && a->index == b->index && a->scale == b->scale &&
+           a->disp == b->disp;
+}
+
+/* The FLD of such a pair (instruction k). When the FSTP went through its
+ * fast store, rdi still holds the image and ecx/edx the TLB index and the
+ * page: the load needs neither the address nor the memory, only a look at
+ * the read TLB so that the hit is counted where the interpreter counts
+ * one. Anything else (the FSTP's stubs, which rejoin here: the store is
+ * done, the load is not; no read entry; a value neither normal nor zero,
+ * which the store's in-line and fpu_jit_to_* ways do not give today)
+ * loads the usual way. FDP and FDS are the FSTP's already. */
+static void x87_reload(struct em *e, uint32_t k, const struct x87op *x, int held)
+{
+    int f64 = x->size == 8;
+    int32_t tag = MMU_READ * (int32_t)(TLB_SIZE * sizeof(struct tlb_entry)) + (int32_t)offsetof(struct tlb_entry, tag);
+    mem_op(e, 0, 0, 0x3B, RDX, R14, RCX, 0, tag);                 /* cmp edx, [the read entry's tag] */
+    uint8_t *slow = jcc32(e, CC_NE);
+    rr_op(e, f64, 0x8B, RDX, RDI);
+    uint8_t *other = x87_from_ieee(e, f64);
+    rr_op(e, 1, 0xFF, 0, R13);                                    /* inc r13: the read's TLB hit */
+    unsigned t = e->x87_top;
+    x87_push(e);
+    uint8_t *done = jmp32(e);
+    e->x87_top = t;
+    patch(e, slow, e->p);
+    patch(e, other, e->p);
+    rejoin_here(e, held);
+    x87_mem_op(e, k, x);
+    patch(e, done, e->p);
 }
 
 /* Instruction k (of the run) */
@@ -2444,8 +2493,15 @@ static int emit_x87(struct em *e, uint32_t k)
     }
     struct x87op x = x87_decode(i);
     int from = e->nstubs;
-    x87_op(e, k, &x);
-    rejoin_here(e, from);
+    if (e->x87_held >= 0)
+        x87_reload(e, k, &x, e->x87_held);
+    else
+        x87_op(e, k, &x);
+    e->x87_held = -1;
+    if (k + 1 < e->x87_end && !e->tlb_per_access && x87_reload_pair(i, &e->insns[k + 1]))
+        e->x87_held = from;   /* the FSTP's stubs rejoin in the FLD's slow way */
+    else
+        rejoin_here(e, from);
     e->x87_last = (int32_t)k;
     if (k + 1 == e->x87_end) {
         x87_flush(e, e->x87_top, (int32_t)k);
@@ -3349,6 +3405,7 @@ static jit_block_fn *compile(struct jit *j, const struct block *b, int32_t idx, 
     e->x87_top = x87_top & 7;
     e->x87_top_ok = 1;
     e->x87_end = 0;
+    e->x87_held = -1;
     e->lfr = 0;
     for (uint32_t k = 0; k < b->n; k++) {
         e->k = k;
