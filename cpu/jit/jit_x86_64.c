@@ -104,6 +104,7 @@ struct em {
     uint32_t x87_k0, x87_end;
     int32_t x87_last;              /* the run's x87 instruction emitted last (-1: none yet) */
     int x87_held;                  /* >= 0: the stubs from there on rejoin in x87_reload */
+    int x87_fds;                   /* the segment whose selector the run stored in FDS (-1: none) */
     int x87_run_stub;
     int nraw;
     int eip_in_eax;                /* the instruction ended storing EIP from eax (eax still holds it) */
@@ -1878,25 +1879,21 @@ static void x87_normals(struct em *e, uint8_t **fail)
     fail[2] = jcc32(e, CC_NS);
 }
 
-/* Round to nearest even: rdi = the significand (its bits below bit `drop`
- * are dropped afterwards), rdx = the dropped bits left-aligned, sticky
- * included, eax = the exponent. PE and C1 (shifted left by `shift`) go to
- * register fl; a carry out gives 2^63 and the exponent + 1. Clobbers r9,
- * r10. Without branches on the dropped bits: which way a result rounds is
- * as good as random, and a mispredicted jump costs more than the few
+/* Round to nearest even, the decision: rdi = the kept bits, rdx = the
+ * dropped bits left-aligned, sticky included. PE and C1 (shifted left by
+ * `shift`) go to register fl, r9 = 1 to round up, else 0. Clobbers r10.
+ * Without branches on the dropped bits: which way a result rounds is as
+ * good as random, and a mispredicted jump costs more than the few
  * instructions here. Up when rdx + 2^63 - 1 + the kept part's last bit
  * carries out: above half, or half with that bit odd. */
-static void x87_rn(struct em *e, int drop, int fl, int shift)
+static void x87_up(struct em *e, int fl, int shift)
 {
     _Static_assert(F80_PE == 1u << 5 && F80_C1 == 1u << 9, "the shifts below");
     rr_op(e, 0, 0x33, fl, fl);
     rr_op(e, 1, 0x85, RDX, RDX);
     rr_op(e, 0, 0x950F, 0, fl);                                   /* setne: PE */
-    rr_op(e, 1, 0x8B, R9, RDI);
-    if (drop) {
-        rr_op(e, 1, 0xC1, 5, R9); b1(e, (uint8_t)drop);           /* shr r9, drop */
-    }
-    rr_op(e, 0, 0x83, 4, R9); b1(e, 1);                           /* and r9d, 1 */
+    rr_op(e, 0, 0x8B, R9, RDI);
+    rr_op(e, 0, 0x83, 4, R9); b1(e, 1);                           /* r9d = the last bit */
     movi64(e, R10, (1ull << 63) - 1);
     rr_op(e, 1, 0x01, R9, R10);                                   /* add r10, r9 */
     rr_op(e, 1, 0x01, RDX, R10);                                  /* add r10, rdx: CF = up */
@@ -1905,9 +1902,14 @@ static void x87_rn(struct em *e, int drop, int fl, int shift)
     rr_op(e, 0, 0x8B, R10, R9);
     rr_op(e, 0, 0xC1, 4, R10); b1(e, (uint8_t)(9 + shift));       /* C1: rounded up */
     rr_op(e, 0, 0x09, R10, fl);
-    if (drop) {
-        rr_op(e, 1, 0xC1, 4, R9); b1(e, (uint8_t)drop);           /* shl r9, drop */
-    }
+}
+
+/* Round to nearest even at 64 bits: rdi = the significand, rdx = the bits
+ * below, eax = the exponent (x87_up); a carry out gives 2^63 and the
+ * exponent + 1. */
+static void x87_rn(struct em *e, int fl, int shift)
+{
+    x87_up(e, fl, shift);
     rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9 */
     uint8_t *nc = jcc32(e, CC_AE);
     rr_op(e, 1, 0xBA0F, 5, RDI); b1(e, 63);                       /* carried out: 2^63, e + 1 */
@@ -1920,7 +1922,7 @@ static void x87_rn(struct em *e, int drop, int fl, int shift)
  * into ebp; out of range: the stub. */
 static void x87_round64(struct em *e, unsigned p)
 {
-    x87_rn(e, 0, RCX, 0);
+    x87_rn(e, RCX, 0);
     rr_op(e, 0, 0x81, 7, RAX); b4(e, 0x7FFE);
     x87_fail(e, CC_A);
     rr_op(e, 0, 0x81, 4, RSI); b4(e, 0x8000);
@@ -2219,7 +2221,7 @@ static void x87_load_int(struct em *e, uint32_t k, int seg)
 }
 
 /* FST/FSTP m64 / m32 of the value in rdi/esi at round to nearest: rdi = the
- * image, r8 = the flags << 16; a zero, a value out of the format's normal
+ * image, r8d = PE and C1; a zero, a value out of the format's normal
  * range (or in its top binade) goes to `slow` (the operands unchanged). */
 static void x87_to_ieee(struct em *e, int f64, uint8_t **slow)
 {
@@ -2234,24 +2236,32 @@ static void x87_to_ieee(struct em *e, int f64, uint8_t **slow)
     slow[1] = jcc32(e, CC_A);
     rr_op(e, 1, 0x8B, RDX, RDI);
     rr_op(e, 1, 0xC1, 4, RDX); b1(e, (uint8_t)(64 - drop));       /* the dropped bits */
-    x87_rn(e, drop, R8, 16);
-    rr_op(e, 1, 0xC1, 5, RDI); b1(e, (uint8_t)drop);              /* shr rdi, drop */
-    rr_op(e, 1, 0xBA0F, 6, RDI); b1(e, (uint8_t)fb);              /* btr rdi, fb: the integer bit */
-    rr_op(e, 0, 0x81, 5, RAX); b4(e, (uint32_t)(emin - 1));       /* sub eax, emin - 1 */
+    rr_op(e, 1, 0xC1, 5, RDI); b1(e, (uint8_t)drop);              /* the kept ones, the integer bit at fb */
+    x87_up(e, R8, 0);
+    /* The integer bit adds one to the exponent field, which therefore gets
+     * the biased exponent - 1; a carry out of the rounding (bit fb + 1)
+     * goes on into it the same way. */
+    rr_op(e, 1, 0x01, R9, RDI);                                   /* add rdi, r9: rounded */
+    rr_op(e, 0, 0x81, 5, RAX); b4(e, (uint32_t)emin);             /* sub eax, emin */
     rr_op(e, 1, 0xC1, 4, RAX); b1(e, (uint8_t)fb);
-    rr_op(e, 1, 0x09, RAX, RDI);
+    rr_op(e, 1, 0x01, RAX, RDI);
     rr_op(e, 0, 0x8B, RAX, RSI);
     rr_op(e, 0, 0x81, 4, RAX); b4(e, 0x8000);
     rr_op(e, 1, 0xC1, 4, RAX); b1(e, (uint8_t)(f64 ? 48 : 16));   /* the sign */
     rr_op(e, 1, 0x09, RAX, RDI);
 }
 
-/* FDP and FDS of a memory form (r15d = the offset) */
+/* FDP and FDS of a memory form (r15d = the offset); FDS only when the
+ * run has not stored that segment's selector yet (no segment register
+ * changes inside a run, and a stub's handler stores the same one) */
 static void x87_fdp(struct em *e, const struct insn *i)
 {
     st(e, FPU_F(fdp), R15);
+    if (e->x87_fds == i->seg)
+        return;
     ld16(e, RAX, SEG_F(i->seg, sel));
     st16(e, FPU_F(fds), RAX);
+    e->x87_fds = i->seg;
 }
 
 static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
@@ -2301,12 +2311,12 @@ static void x87_mem_op(struct em *e, uint32_t k, const struct x87op *x)
     x87_stub(e, k, CC_NS);
     rr_op(e, 1, 0x8B, RDI, RAX);                                  /* the image */
     rr_op(e, 1, 0x8B, R8, RDX);                                   /* the flags */
+    rr_op(e, 1, 0xC1, 5, R8); b1(e, 16);
+    rr_op(e, 0, 0x81, 4, R8); b4(e, 0x7F | FSW_C1);
     patch(e, conv, e->p);
     emit_fast(e, k, i->seg, x->size, MMU_WRITE, ST_X87);
     x87_mark_stub(e);
     mem_op(e, x->size == 8, 0, 0x89, RDI, RAX, -1, 0, 0);
-    rr_op(e, 1, 0xC1, 5, R8); b1(e, 16);
-    rr_op(e, 0, 0x81, 4, R8); b4(e, 0x7F | FSW_C1);
     op_ebp(e, 4, ~(uint32_t)FSW_C1);
     rr_op(e, 0, 0x09, R8, RBP);
     x87_fdp(e, i);
@@ -2489,6 +2499,7 @@ static int emit_x87(struct em *e, uint32_t k)
         e->x87_k0 = k;
         e->x87_end = k + n;
         e->x87_last = -1;
+        e->x87_fds = -1;
         x87_guard(e, k, &p);
     }
     struct x87op x = x87_decode(i);

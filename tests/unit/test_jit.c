@@ -1074,7 +1074,8 @@ END_TEST
 /* FSTP m64 / FLD m64 and FSTP m32 / FLD m32 of the same operand (the
  * reload in line from the stored image): values that round (ties, carries
  * out), zeros, values that store as denormals, infinities (overflow) or
- * need the slow conversion, stores that miss the TLB or cross a page. The
+ * need the slow conversion, stores that miss the TLB or cross a page; the
+ * flags of a binary64 store on its own (in line, by fpu_jit_to_f64). The
  * machine counting TLB hits one by one loads the usual way: the reload
  * must count the hit the load would. */
 #define X87_RELOADS 400
@@ -1099,13 +1100,14 @@ static void x87_reload_setup(struct machine *m, int k)
         phys_write(&m->pm, DATA + 10 * j + 8, se, 2);
     }
     m->cpu.regs[R_EDI] = DATA;
-    m->cpu.regs[R_ESI] = 0x40FF0;   /* the results: 48 bytes each, some across a page */
+    m->cpu.regs[R_ESI] = 0x40FF0;   /* the results: 58 bytes each, some across a page */
 }
 
 START_TEST(test_x87_reload)
 {
     struct as prog = { .n = 0 };
     struct as *a = &prog;
+    E(a, 0x6A, FSA, 0x0F, 0xA1);                    /* push FSA; pop fs (base 0x1000) */
     E(a, 0xDB, 0xE3, 0xBD);                         /* fninit; mov ebp, RELOADS */
     e32(a, X87_RELOADS);
     uint32_t loop = a->n;
@@ -1118,7 +1120,13 @@ START_TEST(test_x87_reload)
     E(a, 0xDB, 0xE2);                               /* fnclex */
     E(a, 0xD9, 0xEB, 0xDD, 0x5E, 38, 0xDD, 0x46, 10);   /* fldpi; fstp qword [esi+38]; fld qword [esi+10] */
     E(a, 0xDB, 0x7E, 38);                           /* fstp tword [esi+38]: not a reload */
-    E(a, 0x83, 0xC7, 10, 0x83, 0xC6, 48, 0x4D);     /* add edi, 10; add esi, 48; dec ebp */
+    E(a, 0xDB, 0x2F, 0xDD, 0x5E, 48);               /* fld tword [edi]; fstp qword [esi+48] */
+    E(a, 0xDF, 0xE0, 0x66, 0x89, 0x46, 56);         /* fnstsw ax; mov [esi+56], ax: PE, C1 */
+    E(a, 0xDB, 0xE2);                               /* fnclex */
+    E(a, 0x64, 0xDD, 0x86);                         /* fld qword fs:[esi + 48 - 0x1000] */
+    e32(a, 48 - 0x1000);
+    E(a, 0xDC, 0x46, 48, 0xDD, 0xD8);               /* fadd qword [esi+48]; fstp st0: FDS = DS's again */
+    E(a, 0x83, 0xC7, 10, 0x83, 0xC6, 58, 0x4D);     /* add edi, 10; add esi, 58; dec ebp */
     jcc_back(a, 5, loop);
     E(a, 0xF4);
     for (int chunked = 0; chunked < 2; chunked++) {
