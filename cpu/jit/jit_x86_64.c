@@ -79,6 +79,7 @@ struct em {
     uint8_t *chain_check;          /* the shared routine of chain exits */
     uint8_t *lf_save, *lf_load;    /* shared routines: r8d-r10d to the lazy-flag fields and back */
     uint8_t *tlb_flush;            /* shared routine: flush_tlb() with n in eax */
+    uint8_t *x87_zadd, *x87_zmul;  /* shared routines: x87_zeros() */
     struct jit_slot *table;        /* the successor table (JIT_TABLE entries) */
     struct jit_slot *slots;        /* the pool, and how much of it is used */
     size_t nslots;
@@ -1800,26 +1801,31 @@ static void x87_load_fsw(struct em *e)
 /* The run's checks (see above): to its ST_X87_RUN stub when they fail */
 static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
 {
-    ld16(e, RAX, FPU_F(fcw));
-    rr_op(e, 0, 0x81, 4, RAX); b4(e, ~0x0300u & 0xFFFFu);     /* any precision */
-    rr_op(e, 0, 0x81, 7, RAX); b4(e, FPU_JIT_FCW);
+    _Static_assert(offsetof(struct fpu, fsw) == offsetof(struct fpu, fcw) + 2 &&
+                   offsetof(struct fpu, tags) == offsetof(struct fpu, fcw) + 4, "FCW, FSW, tags in one load");
+    uint64_t need = p->need_full | p->need_empty;
+    ld64(e, RAX, FPU_F(fcw));
+    movi64(e, RCX, (~0x0300u & 0xFFFFu) | (uint64_t)(FSW_ES | FSW_B | FSW_TOP) << 16 | need << 32);
+    rr_op(e, 1, 0x23, RCX, RAX);                                  /* and rcx, rax (any precision) */
+    movi64(e, RDX, FPU_JIT_FCW | (uint64_t)(e->x87_top << 11) << 16 | (uint64_t)p->need_full << 32);
+    rr_op(e, 1, 0x3B, RCX, RDX);                                  /* cmp rcx, rdx */
     add_stub(e, ST_X87_RUN, k, jcc32(e, CC_NE), 0, 0);
     e->x87_run_stub = e->nstubs - 1;
     e->stubs[e->x87_run_stub].kend = e->x87_end;
     mem_op(e, 0, 0, 0xF6, 0, RBX, -1, 0, CPU(cr0));     /* test byte [cr0], EM | TS */
     b1(e, CR0_EM | CR0_TS);
     add_to_stub(e, jcc32(e, CC_NE));
-    ld16(e, RAX, FPU_F(fsw));
-    rr_op(e, 0, 0x81, 4, RAX); b4(e, FSW_ES | FSW_B | FSW_TOP);
-    rr_op(e, 0, 0x81, 7, RAX); b4(e, e->x87_top << 11);
-    add_to_stub(e, jcc32(e, CC_NE));
-    if (p->need_full | p->need_empty) {
-        ld16(e, RAX, FPU_F(tags));
-        rr_op(e, 0, 0x81, 4, RAX); b4(e, p->need_full | p->need_empty);
-        rr_op(e, 0, 0x81, 7, RAX); b4(e, p->need_full);
-        add_to_stub(e, jcc32(e, CC_NE));
-    }
-    x87_load_fsw(e);
+    /* ebp = FSW and the drop (as x87_load_fsw), from eax = FCW | FSW << 16 */
+    rr_op(e, 0, 0x8B, RBP, RAX);
+    rr_op(e, 0, 0xC1, 5, RBP); b1(e, 16);
+    rr_op(e, 0, 0x8B, RCX, RAX);
+    rr_op(e, 0, 0xC1, 5, RCX); b1(e, 5);
+    rr_op(e, 0, 0x83, 4, RCX); b1(e, 0x18);                       /* ecx = PC * 8 */
+    movi(e, RDX, FPU_JIT_DROPS);
+    rr_op(e, 0, 0xD3, 5, RDX);                                    /* shr edx, cl */
+    rr_op(e, 0, 0xB60F, RDX, RDX);                                /* movzx edx, dl */
+    rr_op(e, 0, 0xC1, 4, RDX); b1(e, 16);
+    rr_op(e, 0, 0x09, RDX, RBP);
 }
 
 static unsigned x87_p(const struct em *e, unsigned st) { return (e->x87_top + st) & 7; }
@@ -2068,6 +2074,90 @@ static void x87_div64(struct em *e, unsigned p, uint8_t **fail)
     x87_round64(e, p);
 }
 
+/* eax = 0 when the operand in rdi/esi (a) or rdx/ecx (b) is a zero
+ * (clobbers eax or r9d) */
+static void x87_is_zero(struct em *e, int b)
+{
+    int se = b ? RCX : RSI, r = b ? R9 : RAX;
+    rr_op(e, 0, 0x8B, r, se);
+    rr_op(e, 0, 0x81, 4, r); b4(e, 0x7FFF);
+    rr_op(e, 1, 0x09, b ? RDX : RDI, r);                          /* or r, the significand */
+}
+
+/* A jump (to be patched) when operand a or b is not normal (clobbers r10d) */
+static uint8_t *x87_not_normal(struct em *e, int b, uint8_t **also)
+{
+    int se = b ? RCX : RSI;
+    rr_op(e, 0, 0x8B, R10, se);
+    rr_op(e, 0, 0x81, 4, R10); b4(e, 0x7FFF);
+    mem_op(e, 0, 0, 0x8D, R10, R10, -1, 0, -1);
+    rr_op(e, 0, 0x81, 7, R10); b4(e, 0x7FFD);
+    *also = jcc32(e, CC_A);
+    rr_op(e, 1, 0x85, b ? RDX : RDI, b ? RDX : RDI);
+    return jcc32(e, CC_NS);
+}
+
+/* The shared routines for a zero operand at 64-bit precision, where the
+ * in-line arithmetic leaves for fpu_jit_add/mul: a + b with one of them
+ * a zero and the other normal is the other, exactly; two zeros give -0
+ * only when both are (round to nearest: the run's check); a * b with a zero and
+ * the other normal or zero is a zero of the two signs' xor. Called with
+ * a = rdi/esi, b = rdx/ecx (kept); returns CF = 1 with the result in
+ * rax / r9d, else CF = 0 (the function's case). Clobbers r10. FFT code
+ * meets them at every first twiddle (sin 0), set b's Jacobi relaxation
+ * adds zeros all the time; a call into C costs ~60 host instructions more. */
+static void emit_x87_zeros(struct em *e, int mul)
+{
+    uint8_t *no[6], *nz, *zero = NULL;
+    int n = 0;
+    x87_is_zero(e, 0);
+    nz = jcc32(e, CC_NE);
+    /* a is a zero */
+    x87_is_zero(e, 1);
+    zero = jcc32(e, CC_E);                                        /* two zeros */
+    no[n] = x87_not_normal(e, 1, &no[n + 1]);
+    n += 2;
+    if (mul) {
+        uint8_t *z2 = jmp32(e);
+        patch(e, nz, e->p);                                       /* a is not */
+        x87_is_zero(e, 1);
+        no[n++] = jcc32(e, CC_NE);
+        no[n] = x87_not_normal(e, 0, &no[n + 1]);
+        n += 2;
+        patch(e, zero, e->p);
+        patch(e, z2, e->p);
+        rr_op(e, 0, 0x8B, R9, RSI);
+        rr_op(e, 0, 0x33, R9, RCX);
+        rr_op(e, 0, 0x81, 4, R9); b4(e, 0x8000);                  /* the sign */
+        rr_op(e, 0, 0x33, RAX, RAX);
+    } else {
+        rr_op(e, 1, 0x8B, RAX, RDX);                              /* 0 + b = b */
+        rr_op(e, 0, 0x8B, R9, RCX);
+        uint8_t *done = jmp32(e);
+        patch(e, zero, e->p);                                     /* 0 + 0: -0 only from two (nearest) */
+        rr_op(e, 0, 0x8B, R9, RSI);
+        rr_op(e, 0, 0x23, R9, RCX);
+        rr_op(e, 0, 0x81, 4, R9); b4(e, 0x8000);
+        rr_op(e, 0, 0x33, RAX, RAX);
+        uint8_t *done0 = jmp32(e);
+        patch(e, nz, e->p);                                       /* a is not a zero */
+        x87_is_zero(e, 1);
+        no[n++] = jcc32(e, CC_NE);
+        no[n] = x87_not_normal(e, 0, &no[n + 1]);
+        n += 2;
+        rr_op(e, 1, 0x8B, RAX, RDI);                              /* a + 0 = a */
+        rr_op(e, 0, 0x8B, R9, RSI);
+        patch(e, done, e->p);
+        patch(e, done0, e->p);
+    }
+    b1(e, 0xF9);                                                  /* stc */
+    b1(e, 0xC3);
+    for (int k = 0; k < n; k++)
+        patch(e, no[k], e->p);
+    b1(e, 0xF8);                                                  /* clc */
+    b1(e, 0xC3);
+}
+
 /* After a call to fpu_jit_*: the stub when x (rdx) is 0, else the result to
  * physical register p and the flags into ebp. */
 static void x87_result(struct em *e, uint32_t k, unsigned p);
@@ -2132,11 +2222,26 @@ static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p)
     else
         x87_div64(e, p, call);
     uint8_t *out = jmp32(e);
-    for (int c = 0; c < 4; c++)   /* other precisions, zeros and the rest: the function */
-        patch(e, call[c], e->p);
+    uint8_t *zero = NULL;
+    if (fn != (const void *)fpu_jit_div) {   /* a zero operand (64-bit precision): the shared routine */
+        for (int c = 0; c < 3; c++)
+            patch(e, call[c], e->p);
+        call_rel(e, fn == (const void *)fpu_jit_add ? e->x87_zadd : e->x87_zmul);
+        call[0] = jcc32(e, CC_AE);
+        st64(e, X87_M(p), RAX);
+        st16(e, X87_SE(p), R9);
+        op_ebp(e, 4, ~(uint32_t)FSW_C1);
+        zero = jmp32(e);
+        call[1] = call[2] = NULL;
+    }
+    for (int c = 0; c < 4; c++)   /* other precisions and the rest: the function */
+        if (call[c])
+            patch(e, call[c], e->p);
     call_abs(e, fn);
     x87_result(e, k, p);
     patch(e, out, e->p);
+    if (zero)
+        patch(e, zero, e->p);
 }
 
 static void x87_result(struct em *e, uint32_t k, unsigned p)
@@ -3096,7 +3201,7 @@ struct jit {
     size_t base;          /* bytes of shared routines at the start (kept by jit_reset) */
     size_t limit;         /* bytes of the buffer in use at most (JIT_MEM, less for tests) */
     uint8_t *chain_check;
-    uint8_t *lf_save, *lf_load, *tlb_flush;
+    uint8_t *lf_save, *lf_load, *tlb_flush, *x87_zadd, *x87_zmul;
     struct jit_slot *slots;
     size_t nslots;
     struct jit_slot *table;   /* JIT_TABLE entries */
@@ -3399,6 +3504,8 @@ static jit_block_fn *compile(struct jit *j, const struct block *b, int32_t idx, 
     e->lf_save = j->lf_save;
     e->lf_load = j->lf_load;
     e->tlb_flush = j->tlb_flush;
+    e->x87_zadd = j->x87_zadd;
+    e->x87_zmul = j->x87_zmul;
     e->slots = j->slots;
     e->table = j->table;
     e->nslots = j->nslots;
@@ -3520,6 +3627,10 @@ struct jit *jit_create(void)
     rr_op(e, 1, 0xF7, 3, RAX);                                        /* neg rax */
     rr_op(e, 1, 0x8B, R13, RAX);                                      /* mov r13, rax */
     b1(e, 0xC3);
+    j->x87_zadd = e->p;
+    emit_x87_zeros(e, 0);
+    j->x87_zmul = e->p;
+    emit_x87_zeros(e, 1);
     j->base = j->used = (size_t)(e->p - j->mem + 15) & ~(size_t)15;
     j->limit = JIT_MEM;
     if (getenv("SOFTVISOR_PERF_MAP")) {

@@ -1023,7 +1023,8 @@ static void x87_arith_setup(struct machine *m, int k)
         put8(m, at + 10, mb);
         phys_write(&m->pm, at + 18, sb, 2);
     }
-    phys_write(&m->pm, DATA + X87_PAIRS * 20, k ? 0x027F : 0x037F, 2);
+    static const uint16_t fcw[3] = { 0x037F, 0x027F, 0x077F };   /* the last: round down, never in line */
+    phys_write(&m->pm, DATA + X87_PAIRS * 20, fcw[k], 2);
     for (uint32_t j = 0; j < 2; j++) {                 /* divisors 2^-16380 and 2^16381 */
         put8(m, X87_DIVISOR(j), rng_next(&s) | 1ull << 63);
         phys_write(&m->pm, X87_DIVISOR(j) + 8, j ? 0x7FFC : 0x0003, 2);
@@ -1067,6 +1068,54 @@ START_TEST(test_x87_arith)
     E(a, 0xF4);
     struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_arith_setup, _i);
     ck_assert_int_eq(run_both(p.a, p.b, 0, "x87 arithmetic"), CPU_EXIT_HLT);
+    pair_free(p);
+}
+END_TEST
+
+/* FADD/FSUB/FMUL on every pair of zeros, normals and the rest (infinities,
+ * NaNs, denormals, pseudo-denormals, unnormals): the JIT's shared routines
+ * for a zero operand must give exactly what the handlers give, flags
+ * included, and leave everything else to them. */
+static const uint16_t x87_special_se[13] = { 0, 0x8000, 0x3FFF, 0xC000, 0x7FFF, 0xFFFF, 0x7FFF, 0x7FFF, 0,
+                                              0x8000, 0x3FFF, 0x7FFE, 0x0001 };
+static const uint64_t x87_special_m[13] = { 0, 0, 3ull << 62, 13ull << 60, 1ull << 63, 1ull << 63, 3ull << 62,
+                                             5ull << 61, 1ull << 32, 1ull << 63, 1ull << 40, ~0ull, 1ull << 63 };
+static void x87_zeros_setup(struct machine *m, int k)
+{
+    uint32_t at = DATA;
+    for (int x = 0; x < 13; x++)
+        for (int y = 0; y < 13; y++, at += 20) {
+            put8(m, at, x87_special_m[x]);
+            phys_write(&m->pm, at + 8, x87_special_se[x], 2);
+            put8(m, at + 10, x87_special_m[y]);
+            phys_write(&m->pm, at + 18, x87_special_se[y], 2);
+        }
+    phys_write(&m->pm, DATA + 169 * 20, k ? 0x027F : 0x037F, 2);
+    m->cpu.regs[R_EDI] = DATA;
+    m->cpu.regs[R_ESI] = 0x40000;   /* the results */
+}
+
+START_TEST(test_x87_zeros)
+{
+    struct as prog = { .n = 0 };
+    struct as *a = &prog;
+    E(a, 0xDB, 0xE3, 0xD9, 0xAF);                   /* fninit; fldcw [edi + 169 * 20] */
+    e32(a, 169 * 20);
+    E(a, 0xBD, 169, 0, 0, 0);                       /* mov ebp, 169 */
+    uint32_t loop = a->n;
+    E(a, 0xDB, 0x2F, 0xDB, 0x6F, 0x0A);             /* fld tword [edi]; fld tword [edi+10] */
+    static const uint8_t op[3] = { 0xC1, 0xC9, 0xE9 };   /* faddp, fmulp, fsubp */
+    for (int j = 0; j < 3; j++) {
+        E(a, 0xD9, 0xC1, 0xD9, 0xC1, 0xDE, op[j]);  /* fld st1; fld st1; f...p */
+        E(a, 0xDB, 0x7E, (uint8_t)(12 * j));        /* fstp tword [esi + 12 j] */
+        E(a, 0xDF, 0xE0, 0x66, 0x89, 0x46, (uint8_t)(12 * j + 10), 0xDB, 0xE2);   /* fnstsw; mov; fnclex */
+    }
+    E(a, 0xDD, 0xD8, 0xDD, 0xD8);                   /* fstp st0; fstp st0 */
+    E(a, 0x83, 0xC7, 20, 0x83, 0xC6, 36, 0x4D);     /* add edi, 20; add esi, 36; dec ebp */
+    jcc_back(a, 5, loop);
+    E(a, 0xF4);
+    struct pair p = pair_new((struct env){ 0, 0, 0, 0 }, &prog, CODE, x87_zeros_setup, _i);
+    ck_assert_int_eq(run_both(p.a, p.b, 0, "x87 zeros"), CPU_EXIT_HLT);
     pair_free(p);
 }
 END_TEST
@@ -2465,8 +2514,9 @@ Suite *jit_suite(void)
     tcase_add_test(tc, test_budget_inside_hot_block);
     tcase_add_test(tc, test_mul_div);
     tcase_add_loop_test(tc, test_x87_precision, 0, 4);
-    tcase_add_loop_test(tc, test_x87_arith, 0, 2);
+    tcase_add_loop_test(tc, test_x87_arith, 0, 3);
     tcase_add_loop_test(tc, test_x87_reload, 0, 2);
+    tcase_add_loop_test(tc, test_x87_zeros, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_set_timeout(tc, 60);
