@@ -101,7 +101,8 @@ uint64_t jit_bytes_used(const struct jit *j);
  * cpu (an emitter that missed storing them: a bug the tests look for) */
 uint64_t jit_lf_fallbacks(const struct jit *j);
 /* Count each fast-path TLB hit where it happens rather than at the block's
- * exits (the same figure, slower: for the tests) */
+ * exits, and load what an x87 store just stored the usual way (the same
+ * figures, slower: the tests' reference for the count) */
 void jit_set_tlb_per_access(struct jit *j, int on);
 
 #endif
