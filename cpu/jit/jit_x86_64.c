@@ -1784,38 +1784,9 @@ static void x87_stub(struct em *e, uint32_t k, int hostcc)
 }
 
 /* ebp = FSW, and in its bits 16-23 the fpu_jit_* functions' `drop` for
- * the precision in FCW (clobbers eax, ecx, edx) */
-static void x87_load_fsw(struct em *e)
+ * the precision in FCW, from eax = FCW | FSW << 16 (clobbers ecx, edx) */
+static void x87_fsw_of_eax(struct em *e)
 {
-    ld16(e, RBP, FPU_F(fsw));
-    mem_op(e, 0, 0, 0xB60F, RCX, RBX, -1, 0, FPU_F(fcw) + 1);   /* movzx ecx, byte [fcw + 1] */
-    rr_op(e, 0, 0x83, 4, RCX); b1(e, 3);
-    rr_op(e, 0, 0xC1, 4, RCX); b1(e, 3);                       /* shl ecx, 3 */
-    movi(e, RDX, FPU_JIT_DROPS);
-    rr_op(e, 0, 0xD3, 5, RDX);                                  /* shr edx, cl */
-    rr_op(e, 0, 0xC1, 4, RDX); b1(e, 24);                       /* shl edx, 24 */
-    rr_op(e, 0, 0xC1, 5, RDX); b1(e, 8);                        /* shr edx, 8 */
-    rr_op(e, 0, 0x09, RDX, RBP);
-}
-
-/* The run's checks (see above): to its ST_X87_RUN stub when they fail */
-static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
-{
-    _Static_assert(offsetof(struct fpu, fsw) == offsetof(struct fpu, fcw) + 2 &&
-                   offsetof(struct fpu, tags) == offsetof(struct fpu, fcw) + 4, "FCW, FSW, tags in one load");
-    uint64_t need = p->need_full | p->need_empty;
-    ld64(e, RAX, FPU_F(fcw));
-    movi64(e, RCX, (~0x0300u & 0xFFFFu) | (uint64_t)(FSW_ES | FSW_B | FSW_TOP) << 16 | need << 32);
-    rr_op(e, 1, 0x23, RCX, RAX);                                  /* and rcx, rax (any precision) */
-    movi64(e, RDX, FPU_JIT_FCW | (uint64_t)(e->x87_top << 11) << 16 | (uint64_t)p->need_full << 32);
-    rr_op(e, 1, 0x3B, RCX, RDX);                                  /* cmp rcx, rdx */
-    add_stub(e, ST_X87_RUN, k, jcc32(e, CC_NE), 0, 0);
-    e->x87_run_stub = e->nstubs - 1;
-    e->stubs[e->x87_run_stub].kend = e->x87_end;
-    mem_op(e, 0, 0, 0xF6, 0, RBX, -1, 0, CPU(cr0));     /* test byte [cr0], EM | TS */
-    b1(e, CR0_EM | CR0_TS);
-    add_to_stub(e, jcc32(e, CC_NE));
-    /* ebp = FSW and the drop (as x87_load_fsw), from eax = FCW | FSW << 16 */
     rr_op(e, 0, 0x8B, RBP, RAX);
     rr_op(e, 0, 0xC1, 5, RBP); b1(e, 16);
     rr_op(e, 0, 0x8B, RCX, RAX);
@@ -1826,6 +1797,33 @@ static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
     rr_op(e, 0, 0xB60F, RDX, RDX);                                /* movzx edx, dl */
     rr_op(e, 0, 0xC1, 4, RDX); b1(e, 16);
     rr_op(e, 0, 0x09, RDX, RBP);
+}
+
+/* The same from struct cpu (clobbers rax, ecx, edx) */
+static void x87_load_fsw(struct em *e)
+{
+    _Static_assert(offsetof(struct fpu, fsw) == offsetof(struct fpu, fcw) + 2 &&
+                   offsetof(struct fpu, tags) == offsetof(struct fpu, fcw) + 4, "FCW, FSW, tags in one load");
+    ld64(e, RAX, FPU_F(fcw));
+    x87_fsw_of_eax(e);
+}
+
+/* The run's checks (see above): to its ST_X87_RUN stub when they fail */
+static void x87_guard(struct em *e, uint32_t k, const struct x87plan *p)
+{
+    uint64_t need = p->need_full | p->need_empty;
+    ld64(e, RAX, FPU_F(fcw));                                     /* FCW, FSW, tags (x87_load_fsw) */
+    movi64(e, RCX, (~0x0300u & 0xFFFFu) | (uint64_t)(FSW_ES | FSW_B | FSW_TOP) << 16 | need << 32);
+    rr_op(e, 1, 0x23, RCX, RAX);                                  /* and rcx, rax (any precision) */
+    movi64(e, RDX, FPU_JIT_FCW | (uint64_t)(e->x87_top << 11) << 16 | (uint64_t)p->need_full << 32);
+    rr_op(e, 1, 0x3B, RCX, RDX);                                  /* cmp rcx, rdx */
+    add_stub(e, ST_X87_RUN, k, jcc32(e, CC_NE), 0, 0);
+    e->x87_run_stub = e->nstubs - 1;
+    e->stubs[e->x87_run_stub].kend = e->x87_end;
+    mem_op(e, 0, 0, 0xF6, 0, RBX, -1, 0, CPU(cr0));     /* test byte [cr0], EM | TS */
+    b1(e, CR0_EM | CR0_TS);
+    add_to_stub(e, jcc32(e, CC_NE));
+    x87_fsw_of_eax(e);
 }
 
 static unsigned x87_p(const struct em *e, unsigned st) { return (e->x87_top + st) & 7; }
