@@ -1536,8 +1536,10 @@ static int flags_dead_after(struct em *e, uint32_t k)
  * expects after a run holds either way. Within a run, an instruction whose
  * case does not apply (an operand or result not normal or zero, a TLB
  * miss) runs its handler from an ST_X87 stub, which decides everything
- * again: nothing is stored before all of its checks passed. The
- * arithmetic is in the pure fpu_jit_* functions (cpu/fpu_fast.c). ebp
+ * again: nothing is stored before all of its checks passed. FADD, FSUB,
+ * FMUL and FDIV of normals at 64-bit precision are in line, a zero
+ * operand to a shared routine (emit_x87_zeros), the rest to the pure
+ * fpu_jit_* functions (cpu/fpu_fast.c). ebp
  * holds FSW through a run (callee-saved: kept over calls); TOP in it, FSW
  * itself and FIP/FOP/FCS are brought up to date at the end of the run and
  * before a stub's handler. */
@@ -1937,6 +1939,25 @@ static void x87_round64(struct em *e, unsigned p)
     rr_op(e, 0, 0x09, RCX, RBP);                                  /* or ebp, ecx: the flags */
 }
 
+/* The significand hi:lo (registers) of a product or quotient whose top
+ * bit may be clear, with the exponent in r11d: one left then (no jump:
+ * as good as random, see x87_up), and rounded into physical register p. */
+static void x87_norm_round(struct em *e, unsigned p, int hi, int lo)
+{
+    rr_op(e, 1, 0x8B, RCX, hi);
+    rr_op(e, 1, 0xC1, 5, RCX); b1(e, 63);
+    rr_op(e, 0, 0x83, 6, RCX); b1(e, 1);                          /* ecx = 1 - the top bit */
+    rr_op(e, 1, 0xA50F, lo, hi);                                  /* shld hi, lo, cl */
+    rr_op(e, 1, 0xD3, 4, lo);                                     /* shl lo, cl */
+    rr_op(e, 0, 0x29, RCX, R11);                                  /* sub r11d, ecx */
+    if (hi != RDI)
+        rr_op(e, 1, 0x8B, RDI, hi);
+    if (lo != RDX)
+        rr_op(e, 1, 0x8B, RDX, lo);
+    rr_op(e, 0, 0x8B, RAX, R11);
+    x87_round64(e, p);
+}
+
 /* fpu_jit_add for 64-bit precision in line (a = rdi/esi, b = rdx/ecx): the
  * common case only (both normal, exponents less than 64 apart, no
  * cancellation to a denormal or zero); else the stub */
@@ -2014,17 +2035,7 @@ static void x87_mul64(struct em *e, unsigned p, uint8_t **fail)
     x87_fail(e, CC_A);                                            /* the exponent out of 2..7FFDh */
     rr_op(e, 1, 0x8B, RAX, RDI);
     rr_op(e, 1, 0xF7, 4, RDX);                                    /* mul rdx */
-    /* below 2: one left (no jump: as good as random, see x87_rn) */
-    rr_op(e, 1, 0x8B, RCX, RDX);
-    rr_op(e, 1, 0xC1, 5, RCX); b1(e, 63);
-    rr_op(e, 0, 0x83, 6, RCX); b1(e, 1);                          /* ecx = 1 - bit 127 */
-    rr_op(e, 1, 0xA50F, RAX, RDX);                                /* shld rdx, rax, cl */
-    rr_op(e, 1, 0xD3, 4, RAX);                                    /* shl rax, cl */
-    rr_op(e, 0, 0x29, RCX, R11);                                  /* sub r11d, ecx */
-    rr_op(e, 1, 0x8B, RDI, RDX);
-    rr_op(e, 1, 0x8B, RDX, RAX);
-    rr_op(e, 0, 0x8B, RAX, R11);
-    x87_round64(e, p);
+    x87_norm_round(e, p, RDX, RAX);                               /* a product below 2 */
 }
 
 /* fpu_jit_div for 64-bit precision in line: both normal, the result too.
@@ -2061,15 +2072,7 @@ static void x87_div64(struct em *e, unsigned p, uint8_t **fail)
     rr_op(e, 1, 0xF7, 3, RDX);                                    /* neg rdx: CF = anything left */
     rr_op(e, 1, 0x83, 2, RAX); b1(e, 0);                          /* adc rax, 0 */
     rr_op(e, 1, 0x8B, RDX, RAX);                                  /* rdx = the bits below */
-    /* a quotient below 1: one left (no jump, see x87_rn) */
-    rr_op(e, 1, 0x8B, RCX, RDI);
-    rr_op(e, 1, 0xC1, 5, RCX); b1(e, 63);
-    rr_op(e, 0, 0x83, 6, RCX); b1(e, 1);                          /* ecx = 1 - bit 63 */
-    rr_op(e, 1, 0xA50F, RDX, RDI);                                /* shld rdi, rdx, cl */
-    rr_op(e, 1, 0xD3, 4, RDX);                                    /* shl rdx, cl */
-    rr_op(e, 0, 0x29, RCX, R11);                                  /* sub r11d, ecx */
-    rr_op(e, 0, 0x8B, RAX, R11);
-    x87_round64(e, p);
+    x87_norm_round(e, p, RDI, RDX);                               /* a quotient below 1 */
 }
 
 /* eax = 0 when the operand in rdi/esi (a) or rdx/ecx (b) is a zero
