@@ -2075,8 +2075,8 @@ static void x87_div64(struct em *e, unsigned p, uint8_t **fail)
     x87_norm_round(e, p, RDI, RDX);                               /* a quotient below 1 */
 }
 
-/* eax = 0 when the operand in rdi/esi (a) or rdx/ecx (b) is a zero
- * (clobbers eax or r9d) */
+/* ZF set when the operand in rdi/esi (a) or rdx/ecx (b) is a zero
+ * (clobbers rax for a, r9 for b) */
 static void x87_is_zero(struct em *e, int b)
 {
     int se = b ? RCX : RSI, r = b ? R9 : RAX;
@@ -2109,13 +2109,13 @@ static uint8_t *x87_not_normal(struct em *e, int b, uint8_t **also)
  * adds zeros all the time; a call into C costs ~60 host instructions more. */
 static void emit_x87_zeros(struct em *e, int mul)
 {
-    uint8_t *no[6], *nz, *zero = NULL;
+    uint8_t *no[6];
     int n = 0;
     x87_is_zero(e, 0);
-    nz = jcc32(e, CC_NE);
+    uint8_t *nz = jcc32(e, CC_NE);
     /* a is a zero */
     x87_is_zero(e, 1);
-    zero = jcc32(e, CC_E);                                        /* two zeros */
+    uint8_t *zero = jcc32(e, CC_E);                               /* two zeros */
     no[n] = x87_not_normal(e, 1, &no[n + 1]);
     n += 2;
     if (mul) {
@@ -2222,22 +2222,19 @@ static void x87_arith(struct em *e, uint32_t k, const void *fn, unsigned p)
         x87_mul64(e, p, call);
     else
         x87_div64(e, p, call);
-    uint8_t *out = jmp32(e);
-    uint8_t *zero = NULL;
-    if (fn != (const void *)fpu_jit_div) {   /* a zero operand (64-bit precision): the shared routine */
-        for (int c = 0; c < 3; c++)
-            patch(e, call[c], e->p);
+    uint8_t *out = jmp32(e), *zero = NULL;
+    for (int c = 0; c < 3; c++)   /* not both normal */
+        patch(e, call[c], e->p);
+    if (fn != (const void *)fpu_jit_div) {   /* a zero operand: the shared routine */
         call_rel(e, fn == (const void *)fpu_jit_add ? e->x87_zadd : e->x87_zmul);
-        call[0] = jcc32(e, CC_AE);
+        uint8_t *other = jcc32(e, CC_AE);
         st64(e, X87_M(p), RAX);
         st16(e, X87_SE(p), R9);
         op_ebp(e, 4, ~(uint32_t)FSW_C1);
         zero = jmp32(e);
-        call[1] = call[2] = NULL;
+        patch(e, other, e->p);
     }
-    for (int c = 0; c < 4; c++)   /* other precisions and the rest: the function */
-        if (call[c])
-            patch(e, call[c], e->p);
+    patch(e, call[3], e->p);      /* other precisions and the rest: the function */
     call_abs(e, fn);
     x87_result(e, k, p);
     patch(e, out, e->p);
